@@ -1,0 +1,60 @@
+# Operator entry points. `make` builds ./bin/trader and .venv; `make test` is
+# what CI runs (.ci/run); `make bench` writes build/bench.json.
+SHELL := /bin/bash
+JOBS  ?= $(shell nproc)
+VENV  := .venv
+PY    := $(VENV)/bin/python
+REL   := build/release
+ASAN  := build/asan
+
+.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo clean
+
+all: trader venv
+
+deps:
+	scripts/install_deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	scripts/install_deps.sh --python-only
+	@touch $@
+
+$(REL)/CMakeCache.txt:
+	cmake -S . -B $(REL) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+trader: $(REL)/CMakeCache.txt
+	cmake --build $(REL) -j$(JOBS)
+	@mkdir -p bin && cp --remove-destination $(REL)/bin/trader bin/trader
+
+$(ASAN)/CMakeCache.txt:
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DTRADER_SANITIZE=ON >/dev/null
+
+asan: $(ASAN)/CMakeCache.txt
+	cmake --build $(ASAN) -j$(JOBS)
+
+test: deps all asan
+	$(MAKE) --no-print-directory test-c test-asan lint test-py
+
+test-c:
+	cd $(REL) && ctest --output-on-failure -j$(JOBS)
+
+test-asan:
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+lint:
+	$(VENV)/bin/ruff check python tests/python bench scripts
+	$(VENV)/bin/mypy
+
+test-py:
+	TRADER_BIN=$(CURDIR)/bin/trader TRADER_RISK_LIB=$(CURDIR)/$(REL)/lib/libtraderrisk.so \
+	  $(PY) -m pytest -q -x --durations=15
+
+bench: all
+	$(PY) bench/run.py --out build/bench.json
+
+demo: all
+	$(PY) scripts/demo.py
+
+clean:
+	rm -rf build bin

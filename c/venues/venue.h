@@ -1,0 +1,98 @@
+/* venue.h - the interface every connector implements (paper, binance, ibkr).
+ *
+ * A connector speaks one venue's protocol and reports what the venue says to
+ * a sink the app provides; it never talks to IPC clients and never decides
+ * risk.  Orders reach a connector only after the risk engine accepted them,
+ * identified by the reservation id the engine assigned.
+ *
+ * Prices and quantities are fixed point in the instrument's own scales
+ * (struct instrument: price_scale, qty_scale); fees in the quote currency
+ * at INSTRUMENT_QUOTE_SCALE (8). */
+#ifndef TRADER_VENUES_VENUE_H
+#define TRADER_VENUES_VENUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/instrument.h"
+
+enum order_side { SIDE_BUY = 0, SIDE_SELL = 1 };
+enum order_type { ORD_LIMIT = 0, ORD_MARKET = 1 };
+enum order_tif { TIF_GTC = 0, TIF_GTD = 1, TIF_IOC = 2, TIF_FOK = 3, TIF_FAK = 4 };
+
+struct venue_order {
+    uint64_t res;            /* reservation id from the risk engine */
+    uint32_t inst;           /* instrument id */
+    enum order_side side;
+    enum order_type type;
+    enum order_tif tif;
+    bool post_only;
+    int64_t px;              /* limit price (worst-case price for market orders) */
+    int64_t qty;
+    char cid[48];            /* client order id sent to the venue */
+};
+
+enum report_kind {
+    REPORT_ACK = 0,          /* venue accepted the order (it rests or is working) */
+    REPORT_REJECT = 1,       /* venue refused it: reservation released */
+    REPORT_FILL = 2,         /* partial or full fill */
+    REPORT_CANCEL = 3,       /* cancelled: remaining quantity released */
+    REPORT_EXPIRE = 4,       /* expired (IOC/FOK remainder, GTD): released */
+};
+
+enum liquidity { LIQ_UNKNOWN = 0, LIQ_MAKER = 1, LIQ_TAKER = 2 };
+
+struct venue_report {
+    enum report_kind kind;
+    uint64_t res;
+    uint32_t inst;
+    char voi[64];            /* venue order id */
+    char tid[64];            /* venue trade id (fills) */
+    int64_t px;              /* fill price */
+    int64_t qty;             /* fill quantity */
+    int64_t fee;             /* fee in the quote currency at scale 8; negative = rebate */
+    enum liquidity liq;
+    int64_t ts_ns;           /* venue time of the event, Unix ns */
+    char reason[128];        /* reject/cancel reason as the venue said it */
+};
+
+/* Connection state a connector reports: the app maps it to trading states
+ * (DOWN -> venue HALTED; RECONCILING -> REDUCING until reconciled; UP -> ACTIVE). */
+enum venue_conn { CONN_DOWN = 0, CONN_RECONCILING = 1, CONN_UP = 2 };
+
+struct venue_sink {
+    void *ctx;
+    void (*on_report)(void *ctx, enum venue_id venue, const struct venue_report *r);
+    void (*on_mark)(void *ctx, uint32_t inst, int64_t px, int64_t ts_ns);
+    void (*on_conn)(void *ctx, enum venue_id venue, enum venue_conn state, const char *reason);
+};
+
+struct venue;
+
+struct venue_ops {
+    const char *name;
+    /* Starts connections/timers on the app's loop. */
+    int (*start)(struct venue *v);
+    /* Sends an order; the outcome arrives later as reports. Returns 0 if the
+     * request was queued, <0 if it could not even be sent (the app then
+     * releases the reservation). */
+    int (*place)(struct venue *v, const struct venue_order *o);
+    int (*cancel)(struct venue *v, uint64_t res);
+    int (*cancel_all)(struct venue *v);
+    /* Asks the venue for open orders, fills since the last seen and
+     * balances, then reports CONN_UP when done. */
+    int (*reconcile)(struct venue *v);
+    /* Number of orders the connector believes are open. */
+    int (*open_orders)(const struct venue *v);
+    void (*stop)(struct venue *v);
+    void (*destroy)(struct venue *v);
+};
+
+struct venue {
+    const struct venue_ops *ops;
+    enum venue_id id;
+    struct venue_sink sink;
+    void *impl;
+};
+
+#endif

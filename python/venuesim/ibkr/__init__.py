@@ -1,0 +1,1 @@
+"""Interactive Brokers TWS / IB Gateway simulator on the TWS API socket (server version 176)."""
