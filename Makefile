@@ -48,12 +48,16 @@ lint:
 
 test-py:
 	TRADER_BIN=$(CURDIR)/bin/trader TRADER_RISK_LIB=$(CURDIR)/$(REL)/lib/libtraderrisk.so \
-	  $(PY) -m pytest -q -x --durations=15
+	  $(PY) -m pytest -q --durations=15
+	@echo "== trader end-to-end tests again, on the ASan+UBSan binary =="
+	TRADER_BIN=$(CURDIR)/$(ASAN)/bin/trader ASAN_OPTIONS=detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(PY) -m pytest -q tests/python/trader_e2e
 
 bench: all
 	$(PY) bench/run.py --out build/bench.json
 
-demo: all
+demo: deps all
 	$(PY) scripts/demo.py
 
 clean:

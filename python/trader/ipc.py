@@ -8,7 +8,12 @@
     await client.close()
 
 Many requests may be in flight at once (pipelining): each carries an id and its reply
-resolves the matching future. Frames written in one loop iteration go out in one write.
+resolves the matching future. Frames written in one loop iteration go out in one write
+(a lone request is written at once, for latency).
+
+Cancelling an awaiting request (e.g. with a timeout) does not cancel it in the trader: a
+check the trader already approved stays reserved there (counted against the limits, the
+safe direction) until a report releases it; its late reply is dropped here.
 
 Fail closed: when the trader goes away (EOF, socket error, no frame for `hb_timeout`
 seconds, a frame we cannot decode, an error that closes the connection) the client is
@@ -26,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from trader import protocol as p
 
@@ -84,8 +89,8 @@ class _Protocol(asyncio.Protocol):
     # -- asyncio.Protocol --
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses; they quack alike
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.set_gone(f"connection lost: {exc}" if exc else "trader closed the connection")
@@ -150,6 +155,10 @@ class _Protocol(asyncio.Protocol):
     def send(self, frame: bytes) -> None:
         if self.gone_reason is not None:
             raise TraderGone(self.gone_reason)
+        if not self.pending and not self.wbuf and self.transport is not None:
+            # nothing in flight: a lone request, write now for the lowest latency
+            self.transport.write(frame)
+            return
         self.wbuf += frame
         if not self.flush_scheduled:
             self.flush_scheduled = True
@@ -176,11 +185,12 @@ class _Protocol(asyncio.Protocol):
 
         self.hb_timer = self.loop.call_later(interval, tick)
 
-    def set_gone(self, reason: str) -> None:
+    def set_gone(self, reason: str, *, graceful: bool = False) -> None:
+        """Enter the terminal state. graceful: our own close, let queued bytes drain."""
         if self.gone_reason is not None:
             return
         self.gone_reason = reason
-        log.error("trader gone: %s", reason)
+        (log.info if graceful else log.error)("trader gone: %s", reason)
         if self.hb_timer is not None:
             self.hb_timer.cancel()
         err = TraderGone(reason)
@@ -192,7 +202,10 @@ class _Protocol(asyncio.Protocol):
             if not fut.done():
                 fut.set_exception(err)
         if self.transport is not None:
-            self.transport.abort()
+            if graceful:
+                self.transport.close()
+            else:
+                self.transport.abort()
         w = self.push_waiter
         if w is not None and not w.done():
             w.set_result(None)
@@ -254,7 +267,7 @@ class TraderClient:
     async def close(self) -> None:
         """Close on purpose (pending requests fail with TraderGone)."""
         self._proto.flush()
-        self._proto.set_gone("closed by client")
+        self._proto.set_gone("closed by client", graceful=True)
 
     # -- requests --
 
@@ -262,16 +275,16 @@ class TraderClient:
         self._next_id += 1
         return self._next_id
 
-    async def _call(self, msg: p.Message, rid: int) -> p.Message:
+    async def _call_frame(self, frame: bytes, rid: int) -> p.Message:
         proto = self._proto
-        frame = p.encode(msg)  # invalid arguments raise ProtocolError here, nothing is sent
         proto.send(frame)  # raises TraderGone when gone; the write happens next iteration
         fut: asyncio.Future[p.Message] = proto.loop.create_future()
         proto.pending[rid] = fut
         return await fut
 
     async def _call_ok(self, msg: p.Message, rid: int) -> p.Message:
-        rep = await self._call(msg, rid)
+        # encode first: invalid arguments raise ProtocolError here and nothing is sent
+        rep = await self._call_frame(p.encode(msg), rid)
         if isinstance(rep, p.Error):
             raise TraderError(rep.code, rep.name, rep.reason)
         return rep
@@ -282,14 +295,18 @@ class TraderClient:
         exp: int | None = None,
     ) -> p.CheckOk | p.CheckReject:
         """Pre-trade check. CheckOk carries the reservation id to report against."""
-        rid = self._new_id()
-        rep = await self._call_ok(
-            p.Check(id=rid, venue=venue, sym=sym, side=side, px=px, qty=qty, ord=ord, tif=tif,
-                    post_only=post_only, cid=cid, exp=exp),
-            rid,
-        )
-        assert isinstance(rep, p.CheckOk | p.CheckReject), rep
-        return rep
+        self._next_id += 1
+        rid = self._next_id
+        frame = p.encode_check(id=rid, venue=venue, sym=sym, side=side, px=px, qty=qty,
+                               ord=ord, tif=tif, post_only=post_only, cid=cid, exp=exp)
+        rep = await self._call_frame(frame, rid)
+        if type(rep) is p.CheckOk or type(rep) is p.CheckReject:
+            return rep
+        if isinstance(rep, p.Error):
+            raise TraderError(rep.code, rep.name, rep.reason)
+        reason = f"unexpected reply to check: {type(rep).__name__}"
+        self._proto.set_gone(reason)
+        raise TraderGone(reason)
 
     async def report(
         self, *, res: int, kind: p.ReportKind, ts: int, voi: str | None = None,

@@ -564,8 +564,8 @@ def _check_nested(v: Any, depth: int) -> None:
         raise ProtocolError(Code.MALFORMED, "ext types are not allowed")
 
 
-def unpack_body(body: bytes | memoryview) -> Any:
-    """msgpack bytes -> Python value, with the protocol's structural rules."""
+def _unpack_strict(body: bytes | memoryview) -> Any:
+    """Unpack with every structural check (pairs hook on every map, depth walk)."""
     try:
         obj = msgpack.unpackb(
             body, raw=False, strict_map_key=False, object_pairs_hook=_PairsHook(),
@@ -575,13 +575,48 @@ def unpack_body(body: bytes | memoryview) -> Any:
         raise
     except (ValueError, TypeError, RecursionError) as e:  # msgpack's own errors are ValueError
         raise ProtocolError(Code.MALFORMED, f"not one valid msgpack value: {e}") from None
-    tv = type(obj)
-    if tv is dict:
+    if type(obj) is dict:
         for v in obj.values():
-            if type(v) in (dict, list, msgpack.Timestamp, msgpack.ExtType):
+            if type(v) in _NESTED:
                 _check_nested(v, 2)
     else:
         _check_nested(obj, 1)
+    return obj
+
+
+_NESTED: Final = (dict, list, msgpack.Timestamp, msgpack.ExtType)
+
+
+def _map_count(body: bytes | memoryview) -> int:
+    """Entry count in the header of a top-level map (-1 if the body is not a map)."""
+    b0 = body[0]
+    if 0x80 <= b0 <= 0x8F:
+        return b0 & 0x0F
+    if b0 == 0xDE:
+        return int.from_bytes(body[1:3], "big")
+    if b0 == 0xDF:
+        return int.from_bytes(body[1:5], "big")
+    return -1
+
+
+def unpack_body(body: bytes | memoryview) -> Any:
+    """msgpack bytes -> Python value, with the protocol's structural rules.
+
+    Fast path for the common case (a flat map, which is every hot message): a plain
+    unpack plus a header count comparison finds duplicate keys without a per-map hook.
+    Anything else (nested containers, odd keys, a count mismatch) takes the strict path,
+    which also produces the exact error."""
+    try:
+        obj = msgpack.unpackb(body, raw=False, strict_map_key=False, ext_hook=_reject_ext)
+    except ProtocolError:
+        raise
+    except (ValueError, TypeError, RecursionError):
+        return _unpack_strict(body)
+    if type(obj) is not dict or len(obj) != _map_count(body) or len(obj) > MAX_KEYS_PER_FRAME:
+        return _unpack_strict(body)
+    for k, v in obj.items():
+        if type(k) is not str or type(v) in _NESTED:
+            return _unpack_strict(body)
     return obj
 
 
@@ -594,6 +629,10 @@ def decode_map(obj: Any, direction: Direction) -> Message:
     t = obj["t"]
     if type(t) is not str:
         raise ProtocolError(Code.BAD_TYPE, "field 't' must be a string", "t")
+    if t == "check_ok" and len(obj) == 3 and direction == TO_CLIENT:
+        rid, res = obj.get("id"), obj.get("res")
+        if type(rid) is int and type(res) is int and rid >= 0 and res >= 0:
+            return CheckOk(id=rid, res=res)  # the hot reply; anything odd takes the long way
     spec = _BY_NAME.get(t)
     if spec is None or direction not in spec.dirs:
         raise ProtocolError(Code.UNKNOWN_TYPE, f"unknown message type {t[:32]!r}", "t")
@@ -643,6 +682,41 @@ def to_wire(msg: Message) -> dict[str, Any]:
 
 
 _packer = msgpack.Packer(use_bin_type=True, autoreset=True)
+
+
+def _fast_dec(v: object) -> str | None:
+    if type(v) is Decimal:
+        s = str(v)
+        if len(s) <= MAX_DEC and _UDEC_RE.fullmatch(s) is not None:
+            return s
+    return None
+
+
+def encode_check(
+    *, id: int, venue: str, sym: str, side: str, px: Decimal, qty: Decimal, ord: str,
+    tif: str, post_only: bool, cid: str, exp: int | None = None,
+) -> bytes:
+    """Frame for a check, without building a Check first: the client's hot path.
+
+    Same rules as encode(Check(...)); anything unusual is handed to that generic path,
+    which raises the precise ProtocolError."""
+    pxs, qtys = _fast_dec(px), _fast_dec(qty)
+    if (
+        type(id) is int and 0 <= id <= _UINT64_MAX and venue in VENUES
+        and type(sym) is str and _IDENT_RE.fullmatch(sym) is not None and side in _SIDES
+        and pxs is not None and qtys is not None and ord in _ORDS and tif in _TIFS
+        and type(post_only) is bool and type(cid) is str and _IDENT_RE.fullmatch(cid) is not None
+        and exp is None and tif != "gtd"
+    ):
+        body: bytes = _packer.pack({
+            "t": "check", "id": id, "venue": venue, "sym": sym, "side": side, "px": pxs,
+            "qty": qtys, "ord": ord, "tif": tif, "post_only": post_only, "cid": cid,
+        })
+        return frame_of(body)
+    return encode(Check(
+        id=id, venue=venue, sym=sym, side=side, px=px, qty=qty, ord=ord,  # type: ignore[arg-type]
+        tif=tif, post_only=post_only, cid=cid, exp=exp,  # type: ignore[arg-type]
+    ))
 
 
 def frame_of(body: bytes) -> bytes:

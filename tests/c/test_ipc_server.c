@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -165,8 +167,8 @@ static void send_cmd(app_t *a, int cmd) {
     uv_async_send(&a->async);
 }
 
-static void stop(app_t *a) {
-    send_cmd(a, CMD_STOP);
+/* After CMD_STOP: wait for the loop to end and check everything was released. */
+static void finish(app_t *a) {
     pthread_join(a->thread, NULL);
     assert_int_equal(uv_loop_close(&a->loop), 0); /* every handle closed, nothing leaked */
     struct stat st;
@@ -174,6 +176,11 @@ static void stop(app_t *a) {
     rmdir(a->dir);
     pthread_mutex_destroy(&a->mu);
     free(a);
+}
+
+static void stop(app_t *a) {
+    send_cmd(a, CMD_STOP);
+    finish(a);
 }
 
 static ipc_client_t *open_client(app_t *a, const char *name) {
@@ -484,7 +491,7 @@ static void test_stale_socket_and_second_server(void **state) {
 static void fast_hb(ipc_server_config_t *cfg, app_t *a) {
     (void)a;
     cfg->hb_interval_ms = 100;
-    cfg->hb_timeout_ms = 400;
+    cfg->hb_timeout_ms = 1000;
 }
 
 static void test_heartbeats_and_timeout(void **state) {
@@ -496,7 +503,7 @@ static void test_heartbeats_and_timeout(void **state) {
     assert_int_equal(m.type, IPC_T_HB);
     assert_true(m.u.hb.ts > 1700000000LL * 1000000000LL);
     /* a client that keeps sending hb stays connected past the timeout */
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 15; i++) { /* 1.5 s > timeout, kept alive by our hb */
         usleep(100 * 1000);
         assert_int_equal(ipc_client_hb(cl), IPC_OK);
     }
@@ -604,6 +611,86 @@ static void test_deferred_writes_wait_for_flush(void **state) {
     stop(a);
 }
 
+static void test_stop_tells_clients(void **state) {
+    (void)state;
+    app_t *a = start_with(NULL);
+    ipc_client_t *cl = open_client(a, "gateway");
+    assert_alive(cl);
+    send_cmd(a, CMD_STOP);
+    assert_error_then_closed(cl, IPC_E_SHUTDOWN);
+    assert_int_equal(atomic_load(&a->closes), 1);
+    ipc_client_close(cl);
+    finish(a);
+}
+
+static size_t unhex(const char *hex, char *out, size_t cap) {
+    size_t n = strlen(hex) / 2;
+    assert_true(n <= cap);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        out[i] = (char)v;
+    }
+    return n;
+}
+
+/* Every client->server vector through the real server: valid ones are
+ * accepted on one long-lived connection, each invalid one gets its error code
+ * on its own connection, which is then closed. */
+static void test_vectors_through_the_server(void **state) {
+    (void)state;
+    app_t *a = start_with(NULL);
+    ipc_client_t *good = open_client(a, "gateway");
+    char dir[4096];
+    const char *src = getenv("TRADER_SOURCE_DIR");
+    snprintf(dir, sizeof dir, "%s/proto/vectors", src ? src : TRADER_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int valid = 0, invalid = 0;
+    static char frame[IPC_FRAME_HDR + IPC_MAX_FRAME + 64];
+    while ((e = readdir(d)) != NULL) {
+        if (strstr(e->d_name, ".json") == NULL) continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        json_t *arr = json_load_file(path, 0, NULL);
+        assert_non_null(arr);
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) {
+            const char *name = json_string_value(json_object_get(v, "name"));
+            if (strcmp(json_string_value(json_object_get(v, "dir")), "to_server") != 0) continue;
+            if (strncmp(name, "hello", 5) == 0) continue; /* the handshake has its own tests */
+            size_t n = unhex(json_string_value(json_object_get(v, "hex")), frame, sizeof frame);
+            const json_t *want = json_object_get(v, "error");
+            if (want == NULL) {
+                assert_int_equal(ipc_client_send_raw(good, frame, n), IPC_OK);
+                valid++;
+                continue;
+            }
+            ipc_client_t *bad = open_client(a, "victim");
+            assert_int_equal(ipc_client_send_raw(bad, frame, n), IPC_OK);
+            ipc_msg_t m;
+            int rc;
+            do rc = ipc_client_recv(bad, &m, T_MS); while (rc == IPC_OK && m.type == IPC_T_HB);
+            if (rc != IPC_OK || m.type != IPC_T_ERROR ||
+                !ipc_str_eq(m.u.error.name, json_string_value(want)))
+                fail_msg("%s: expected error %s from the server", name, json_string_value(want));
+            assert_int_equal(ipc_client_recv(bad, &m, T_MS), IPC_CLIENT_CLOSED);
+            ipc_client_close(bad);
+            invalid++;
+        }
+        json_decref(arr);
+    }
+    closedir(d);
+    assert_true(valid >= 25);
+    assert_true(invalid >= 50);
+    /* the valid ones did not upset the connection they shared */
+    assert_alive(good);
+    ipc_client_close(good);
+    stop(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_and_requests),
@@ -617,6 +704,8 @@ int main(void) {
         cmocka_unit_test(test_slow_reader_disconnected),
         cmocka_unit_test(test_broadcast_to_subscribers),
         cmocka_unit_test(test_deferred_writes_wait_for_flush),
+        cmocka_unit_test(test_vectors_through_the_server),
+        cmocka_unit_test(test_stop_tells_clients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,8 @@ def frame(body: bytes) -> str:
 
 
 def pack(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)
+    out: bytes = msgpack.packb(value, use_bin_type=True)
+    return out
 
 
 def valid(name: str, direction: str, value: dict[str, Any]) -> dict[str, Any]:
