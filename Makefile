@@ -5,6 +5,7 @@ JOBS  ?= $(shell nproc)
 VENV  := .venv
 PY    := $(VENV)/bin/python
 REL   := build/release
+export SHARED_DIR ?= $(abspath $(CURDIR)/../shared)
 ASAN  := build/asan
 
 .PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo clean

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-FIXTURE_DIR = Path(os.environ.get("SHARED_DIR", "/work/shared")) / "fixtures" / "ibkr" / "responses"
+_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+FIXTURE_DIR = Path(os.environ.get("SHARED_DIR", _SHARED)) / "fixtures" / "ibkr" / "responses"
 
 
 @dataclass

@@ -25,7 +25,8 @@ from venuesim.ibkr.model import (
 )
 from venuesim.ibkr.wire import FieldReader, split_fields
 
-FIXTURE_DIR = Path(os.environ.get("SHARED_DIR", "/work/shared")) / "fixtures" / "ibkr" / "responses"
+_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+FIXTURE_DIR = Path(os.environ.get("SHARED_DIR", _SHARED)) / "fixtures" / "ibkr" / "responses"
 
 
 def load(name: str) -> bytes:
