@@ -481,6 +481,27 @@ static void on_query(struct app *a, ipc_conn_t *c, const ipc_query_t *m)
         ipc_conn_send_error(c, true, m->id, IPC_E_INTERNAL, "query result too large for a frame");
 }
 
+/* A new state subscriber first learns where things stand: the global
+ * state and every venue's, then only changes. */
+static void send_current_states(struct app *a, ipc_conn_t *c)
+{
+    int64_t now = clock_wall_ns();
+    for (int s = -1; s < VENUE_COUNT; s++) {
+        int state = s < 0 ? risk_scope_state(a->risk, RISK_SCOPE_GLOBAL, 0)
+                          : risk_scope_state(a->risk, RISK_SCOPE_VENUE, (uint32_t)s);
+        const char *reason = "current state";
+        ipc_msg_t m;
+        memset(&m, 0, sizeof m);
+        m.type = IPC_T_STATE;
+        m.u.state.scope = (ipc_scope_t)(IPC_SCOPE_GLOBAL + (s + 1));
+        m.u.state.state = (ipc_state_t)(state + 1);
+        m.u.state.reason.p = reason;
+        m.u.state.reason.n = (uint32_t)strlen(reason);
+        m.u.state.ts = now;
+        ipc_conn_send(c, &m);
+    }
+}
+
 void app_on_ipc_message(ipc_conn_t *conn, const ipc_msg_t *msg, const msgpack_object *raw,
                         void *ctx)
 {
@@ -509,6 +530,8 @@ void app_on_ipc_message(ipc_conn_t *conn, const ipc_msg_t *msg, const msgpack_ob
     case IPC_T_SUBSCRIBE:
         ipc_conn_set_topics(conn, msg->u.subscribe.topics);
         ipc_conn_send_ok(conn, msg->u.subscribe.id);
+        if (msg->u.subscribe.topics & IPC_TOPIC_STATE)
+            send_current_states(a, conn);
         break;
     case IPC_T_KILL:
         copy_slice(reason, sizeof reason, msg->u.kill.reason);

@@ -217,10 +217,15 @@ static int scan_value(scan_t *s, int depth, bool is_key) {
 
 int ipc_unpacker_init(ipc_unpacker_t *u) {
     u->nkeys = 0;
-    return msgpack_zone_init(&u->zone, 4096) ? 0 : -1;
+    u->ready = msgpack_zone_init(&u->zone, 4096);
+    return u->ready ? 0 : -1;
 }
 
-void ipc_unpacker_destroy(ipc_unpacker_t *u) { msgpack_zone_destroy(&u->zone); }
+void ipc_unpacker_destroy(ipc_unpacker_t *u) {
+    if (!u->ready) return;
+    msgpack_zone_destroy(&u->zone);
+    u->ready = false;
+}
 
 int ipc_unpack(ipc_unpacker_t *u, const char *body, size_t len, msgpack_object *obj,
                ipc_err_t *err) {

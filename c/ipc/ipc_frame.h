@@ -67,6 +67,7 @@ typedef struct ipc_unpacker {
     msgpack_zone zone;
     ipc_str_t keys[IPC_MAX_KEYS_PER_FRAME];
     size_t nkeys;
+    bool ready; /* zone initialised; destroy is a no-op otherwise */
 } ipc_unpacker_t;
 
 int ipc_unpacker_init(ipc_unpacker_t *u);

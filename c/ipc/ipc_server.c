@@ -65,6 +65,8 @@ struct ipc_server {
     int open_handles;          /* server frees itself when this reaches 0 after stop */
     bool stopping;
     ipc_unpacker_t unpacker;   /* shared: frames are decoded one at a time */
+    ipc_unpacker_t verify;     /* checks hand-built frames without disturbing `unpacker`,
+                                * whose zone holds the request being answered */
     ipc_buf_t scratch;         /* broadcast encodes once here */
 };
 
@@ -103,6 +105,7 @@ void ipc_server_config_defaults(ipc_server_config_t *cfg, const char *path) {
 static void server_release(ipc_server_t *srv) {
     if (--srv->open_handles > 0) return;
     ipc_unpacker_destroy(&srv->unpacker);
+    ipc_unpacker_destroy(&srv->verify);
     ipc_buf_free(&srv->scratch);
     free(srv);
 }
@@ -261,6 +264,20 @@ int ipc_conn_end(ipc_conn_t *c, ipc_fw_t *fw) {
         logf_(c->srv, "conn %llu: hand-built frame too large or out of space; dropped",
               (unsigned long long)c->id);
         return IPC_E_FRAME_SIZE;
+    }
+    /* never send what a client would have to refuse: decode it like one */
+    ipc_err_t err;
+    msgpack_object obj;
+    ipc_msg_t msg;
+    const char *body = c->out.data + fw->start + IPC_FRAME_HDR;
+    size_t len = c->out.len - fw->start - IPC_FRAME_HDR;
+    int rc = ipc_unpack(&c->srv->verify, body, len, &obj, &err);
+    if (rc == IPC_OK) rc = ipc_decode(&obj, IPC_DIR_TO_CLIENT, &msg, &err);
+    if (rc != IPC_OK) {
+        c->out.len = fw->start;
+        logf_(c->srv, "conn %llu: hand-built frame is invalid (%s: %s); dropped",
+              (unsigned long long)c->id, ipc_code_name(rc), err.text);
+        return rc;
     }
     return conn_after_append(c);
 }
@@ -559,9 +576,10 @@ int ipc_server_start(ipc_server_t **out, uv_loop_t *loop, const ipc_server_confi
     srv->cfg.server_name = srv->name;
     srv->cb = *cb;
     srv->app = app;
-    if (ipc_unpacker_init(&srv->unpacker) != 0 ||
+    if (ipc_unpacker_init(&srv->unpacker) != 0 || ipc_unpacker_init(&srv->verify) != 0 ||
         ipc_buf_init(&srv->scratch, IPC_FRAME_HDR + IPC_MAX_FRAME) != 0) {
         ipc_unpacker_destroy(&srv->unpacker);
+        ipc_unpacker_destroy(&srv->verify);
         free(srv);
         return UV_ENOMEM;
     }
@@ -595,6 +613,7 @@ int ipc_server_start(ipc_server_t **out, uv_loop_t *loop, const ipc_server_confi
     } else {
         if (strcmp(errbuf, "ok") == 0) snprintf(errbuf, errlen, "%s: %s", srv->path, uv_strerror(rc));
         ipc_unpacker_destroy(&srv->unpacker);
+        ipc_unpacker_destroy(&srv->verify);
         ipc_buf_free(&srv->scratch);
         free(srv);
         return rc;

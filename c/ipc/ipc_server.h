@@ -30,6 +30,31 @@
  * so no client ever sees an answer the journal could lose. With
  * defer_writes = false the server flushes by itself once per loop iteration.
  *
+ * Minimal app:
+ *     static void on_message(ipc_conn_t *c, const ipc_msg_t *m, const msgpack_object *raw,
+ *                            void *app) {
+ *         switch (m->type) {
+ *         case IPC_T_CHECK:     decision = risk_check(app, &m->u.check);  (copy slices!)
+ *                               journal_append(...);
+ *                               ok ? ipc_conn_send_check_ok(c, m->u.check.id, res)
+ *                                  : ipc_conn_send_check_reject(c, m->u.check.id, code,
+ *                                                               name, reason);
+ *                               break;
+ *         case IPC_T_SUBSCRIBE: ipc_conn_set_topics(c, m->u.subscribe.topics);
+ *                               ipc_conn_send_ok(c, m->u.subscribe.id);
+ *                               (then push current states to c)
+ *                               break;
+ *         ...
+ *         }
+ *     }
+ *     ipc_server_config_t cfg; ipc_server_config_defaults(&cfg, path);
+ *     cfg.defer_writes = true;
+ *     ipc_server_callbacks_t cb = {.on_message = on_message, .journal_seq = jseq, ...};
+ *     if (ipc_server_start(&srv, loop, &cfg, &cb, app, err, sizeof err) != 0) die(err);
+ *     ... uv_check callback: journal_sync(); ipc_server_flush(srv);
+ *     ... state change: ipc_server_broadcast(srv, IPC_TOPIC_STATE, &state_msg);
+ *     ... shutdown:     ipc_server_stop(srv); then keep running the loop until it drains.
+ *
  * Signals: ipc_server_start sets SIGPIPE to SIG_IGN for the process, so a
  * client vanishing mid-write is an EPIPE on that connection, not the death of
  * the trader.
@@ -84,7 +109,9 @@ typedef struct ipc_server_config {
  * geteuid() checked. */
 void ipc_server_config_defaults(ipc_server_config_t *cfg, const char *path);
 
-/* Bind, chmod 0600 and listen. On failure returns a negative errno-style
+/* Bind, chmod 0600 and listen. The bind runs under umask 0177 (restored right
+ * after; umask is per process, so call this at startup, before other threads
+ * create files). Sets SIGPIPE to SIG_IGN (see above). On failure returns a negative errno-style
  * code (UV_EADDRINUSE when another server listens on path) and writes a
  * sentence to errbuf. */
 int ipc_server_start(ipc_server_t **out, uv_loop_t *loop, const ipc_server_config_t *cfg,

@@ -403,7 +403,6 @@ _SPECS: Final[tuple[_Spec, ...]] = (
 _BY_NAME: Final = {s.name: s for s in _SPECS}
 _BY_CLASS: Final = {s.cls: s for s in _SPECS}
 
-_IDENT_RE = re.compile(r"[\x20-\x7e]{1,128}")
 _UDEC_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _SDEC_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _INT64_MAX = 2**63 - 1
@@ -421,6 +420,11 @@ def _bad_type(f: _Field) -> ProtocolError:
 
 def _bad_value(f: _Field, why: str) -> ProtocolError:
     return ProtocolError(Code.BAD_VALUE, f"field '{f.key}' {why}", f.key)
+
+
+def _ident_ok(s: str) -> bool:
+    """1..128 printable ASCII characters (0x20..0x7e): for ASCII, isprintable() is exactly that."""
+    return 0 < len(s) <= MAX_IDENT and s.isascii() and s.isprintable()
 
 
 def _decimal_ok(f: _Field, s: str) -> bool:
@@ -455,7 +459,7 @@ def _from_wire(f: _Field, v: Any) -> Any:
     if k == _IDENT:
         if tv is not str:
             raise _bad_type(f)
-        if _IDENT_RE.fullmatch(v) is None:
+        if not _ident_ok(v):
             raise _bad_value(f, "must be 1..128 printable ASCII characters")
         return v
     if k == _ENUM:
@@ -685,9 +689,13 @@ _packer = msgpack.Packer(use_bin_type=True, autoreset=True)
 
 
 def _fast_dec(v: object) -> str | None:
+    """Wire form of an unsigned Decimal in plain notation, else None (take the long way).
+
+    str(Decimal) yields only ASCII digits, '.', '-', 'E', '+', letters of NaN/Infinity; so
+    digits with at most one '.' inside is exactly the unsigned decimal grammar here."""
     if type(v) is Decimal:
         s = str(v)
-        if len(s) <= MAX_DEC and _UDEC_RE.fullmatch(s) is not None:
+        if len(s) <= MAX_DEC and s.replace(".", "", 1).isdigit() and s[-1] != ".":
             return s
     return None
 
@@ -703,9 +711,9 @@ def encode_check(
     pxs, qtys = _fast_dec(px), _fast_dec(qty)
     if (
         type(id) is int and 0 <= id <= _UINT64_MAX and venue in VENUES
-        and type(sym) is str and _IDENT_RE.fullmatch(sym) is not None and side in _SIDES
+        and type(sym) is str and _ident_ok(sym) and side in _SIDES
         and pxs is not None and qtys is not None and ord in _ORDS and tif in _TIFS
-        and type(post_only) is bool and type(cid) is str and _IDENT_RE.fullmatch(cid) is not None
+        and type(post_only) is bool and type(cid) is str and _ident_ok(cid)
         and exp is None and tif != "gtd"
     ):
         body: bytes = _packer.pack({

@@ -83,6 +83,11 @@ static void app_message(ipc_conn_t *c, const ipc_msg_t *m, const msgpack_object 
             ipc_pack_cstr(pk, "pad");
             msgpack_pack_str(pk, sizeof pad);
             msgpack_pack_str_body(pk, pad, sizeof pad);
+        } else if (m->u.query.what == IPC_Q_LIMITS) { /* an app bug: data not a map */
+            msgpack_pack_uint64(pk, 5);
+            if (ipc_conn_end(c, &fw) != IPC_OK)
+                ipc_conn_send_error(c, true, m->u.query.id, IPC_E_INTERNAL, "bad query_ok");
+            break;
         } else {
             msgpack_pack_map(pk, 2);
             ipc_pack_cstr(pk, "client");
@@ -261,6 +266,15 @@ static void test_handshake_and_requests(void **state) {
     assert_int_equal(kv[0].val.via.str.size, strlen("gateway"));
     assert_memory_equal(kv[0].val.via.str.ptr, "gateway", 7);
     assert_int_equal(kv[1].val.via.u64, 1);
+
+    /* a hand-built reply the client would refuse is dropped by the server */
+    req = (ipc_msg_t){.type = IPC_T_QUERY,
+                      .u.query = {.id = ipc_client_next_id(cl), .what = IPC_Q_LIMITS}};
+    assert_int_equal(ipc_client_call(cl, &req, &rep, T_MS), IPC_OK);
+    assert_int_equal(rep.type, IPC_T_ERROR);
+    assert_int_equal(rep.u.error.code, IPC_E_INTERNAL);
+    assert_true(log_has(a, "hand-built frame is invalid"));
+    assert_alive(cl);
 
     ipc_client_close(cl);
     stop(a);
@@ -611,6 +625,35 @@ static void test_deferred_writes_wait_for_flush(void **state) {
     stop(a);
 }
 
+/* The real Python client (python/trader/ipc.py) against this server, when the
+ * project's venv is there (TRADER_PYTHON overrides the interpreter). */
+static void test_python_client_interop(void **state) {
+    (void)state;
+    const char *src = getenv("TRADER_SOURCE_DIR") ? getenv("TRADER_SOURCE_DIR") : TRADER_SOURCE_DIR;
+    char py[4096], script[4096];
+    if (getenv("TRADER_PYTHON"))
+        snprintf(py, sizeof py, "%s", getenv("TRADER_PYTHON"));
+    else
+        snprintf(py, sizeof py, "%s/.venv/bin/python", src);
+    snprintf(script, sizeof script, "%s/tests/python/ipc/interop_client.py", src);
+    if (access(py, X_OK) != 0) {
+        print_message("no python at %s: skipping the interop test\n", py);
+        skip();
+    }
+    app_t *a = start_with(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(py, py, script, a->path, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    stop(a);
+}
+
 static void test_stop_tells_clients(void **state) {
     (void)state;
     app_t *a = start_with(NULL);
@@ -706,6 +749,7 @@ int main(void) {
         cmocka_unit_test(test_deferred_writes_wait_for_flush),
         cmocka_unit_test(test_vectors_through_the_server),
         cmocka_unit_test(test_stop_tells_clients),
+        cmocka_unit_test(test_python_client_interop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

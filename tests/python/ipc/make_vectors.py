@@ -182,6 +182,15 @@ def report() -> list[dict[str, Any]]:
         invalid("report_missing_ts", S, with_(FILL, ts=None), "MISSING_FIELD", "ts"),
         invalid_body("report_reason_bad_utf8", S,
                      b"\x83\xa1t\xa6report\xa2id\x0b\xa6reason\xa2\xc3\x28", "MALFORMED"),
+        *(invalid_body(f"report_reason_{what}", S,
+                       b"\x83\xa1t\xa6report\xa2id\x0b\xa6reason" + bytes([0xA0 | len(bad)])
+                       + bad, "MALFORMED")
+          for what, bad in [("overlong", b"\xc0\xaf"), ("overlong_3byte", b"\xe0\x80\xaf"),
+                            ("surrogate", b"\xed\xa0\x80"),
+                            ("above_u10ffff", b"\xf4\x90\x80\x80"),
+                            ("truncated_sequence", b"\xe2\x82"), ("lone_continuation", b"\x80")]),
+        valid("report_reject_astral_reason", S, base | {
+            "kind": "reject", "reason": "rejected \U0001f6ab \u00e9\u20ac", "ts": TS}),
     ]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 
 from trader.risk import Code, RiskEngine, Scope, Side
@@ -167,13 +167,17 @@ check_op = st.tuples(
     st.integers(0, 6),  # instrument index: 6 binary outcomes, then BTCUSDT
     st.sampled_from([Side.BUY, Side.BUY, Side.SELL]),
     st.integers(1, 99),  # price: cents for binaries, 100 + (n - 50) for BTC
-    st.integers(1, 40),  # qty: shares for binaries, n * 0.003 BTC
+    st.integers(1, 20),  # qty: shares for binaries, n * 0.003 BTC
 )
 fill_op = st.tuples(st.just("fill"), st.integers(0, 50), st.integers(1, 4), st.integers(0, 3))
 cancel_op = st.tuples(st.just("cancel"), st.integers(0, 50))
 reject_op = st.tuples(st.just("reject"), st.integers(0, 50))
 mark_op = st.tuples(st.just("mark"), st.integers(0, 6), st.integers(1, 99))
-ops = st.lists(st.one_of(check_op, check_op, fill_op, cancel_op, reject_op, mark_op), max_size=60)
+ops = st.lists(
+    st.one_of(check_op, check_op, check_op, fill_op, cancel_op, reject_op, mark_op),
+    min_size=10,
+    max_size=60,
+)
 
 
 class Harness:
@@ -194,6 +198,7 @@ class Harness:
         )
         self.trade = 0
         self.accepted = 0
+        self.max_positions = 0
         for i in self.ids:
             engine.mark(i, self.price(i, 50), self.now)
 
@@ -278,6 +283,7 @@ class Harness:
         assert isinstance(g.value, Decimal)
         assert g.value <= MAX_EXPOSURE
         p = self.e.usage(Code.MAX_POSITIONS, Scope.GLOBAL, 0, self.now)
+        self.max_positions = max(self.max_positions, self.model.positions())
         assert p.value == self.model.positions() <= MAX_POSITIONS
         assert self.e.open_reservations() == len(self.model.res)
 
@@ -289,6 +295,11 @@ def test_no_sequence_passes_a_limit(risk_env: Any, sequence: list[tuple[Any, ...
         h = Harness(engine, risk_env)
         for op in sequence:
             h.step(op)
+        event(f"accepted orders: {min(h.accepted, 10)}")
+        event(f"max positions: {h.max_positions}")
+        # steer the search toward sequences that fill the books
+        target(float(h.accepted), label="accepted orders")
+        target(float(h.max_positions), label="max positions")
 
 
 @settings(max_examples=60, deadline=None)
