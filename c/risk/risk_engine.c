@@ -219,7 +219,7 @@ int risk_usage(const struct risk_engine *e, int limit, int scope, uint32_t index
     case RISK_R_POSITION_STOP: {
         if (scope != RISK_SCOPE_MARKET) return -1;
         const struct risk_market *mk = &e->mkt[index];
-        usd_t pnl = mk->open ? (mk->agg.realized - mk->rt_start) + mk->agg.unrealized : 0;
+        usd_t pnl = mk->held ? (mk->agg.realized - mk->rt_start) + mk->agg.unrealized : 0;
         *value = pnl < 0 ? -pnl : 0;
         *bound = e->lim.position_stop;
         return 0;

@@ -170,6 +170,7 @@ int risk_market_refresh(struct risk_engine *e, uint32_t market) {
     mk->agg.unrealized = unrealized;
     mk->agg.positions = open ? 1 : 0;
     mk->open = open;
+    mk->held = held;
     agg_shift(&e->venue[m->venue].agg, d_exp, d_unr, d_pos);
     agg_shift(&e->g, d_exp, d_unr, d_pos);
     return rc;

@@ -61,6 +61,7 @@ struct risk_market {
     usd_t max_order_notional;
     uint32_t open_orders;
     bool open;           /* counted toward concurrent positions */
+    bool held;           /* some outcome has a non-zero position */
     bool resolved;
     bool stopped;        /* position stop latched (edge detection) */
 };

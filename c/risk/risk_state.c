@@ -223,7 +223,7 @@ void risk_evaluate_pnl(struct risk_engine *e, uint32_t market, int64_t now_ns) {
 
     /* Position stop: PnL of the current round trip (realized since it
      * opened, fees included, plus unrealized) reaching -position_stop. */
-    if (!mk->stopped && !mk->resolved && e->lim.position_stop != RISK_UNLIMITED && mk->open) {
+    if (!mk->stopped && !mk->resolved && e->lim.position_stop != RISK_UNLIMITED && mk->held) {
         usd_t pnl = (mk->agg.realized - mk->rt_start) + mk->agg.unrealized;
         if (pnl <= -e->lim.position_stop) {
             mk->stopped = true;

@@ -182,6 +182,10 @@ static void test_position_stop(void **state) {
     sell_filled(&f, f.yes1, "0.35", "20", "t2");
     assert_int_equal(risk_scope_state(f.e, RISK_SCOPE_MARKET, f.m1), RISK_ACTIVE);
     assert_int_equal(chk(&f, f.yes1, RISK_BUY, "0.35", "5", NULL), RISK_OK);
+    /* the closed trip's loss does not count against the next one */
+    mark(&f, f.yes1, "0.35");
+    assert_int_equal(risk_scope_state(f.e, RISK_SCOPE_MARKET, f.m1), RISK_ACTIVE);
+    assert_int_equal(usage(&f, RISK_R_POSITION_STOP, RISK_SCOPE_MARKET, f.m1, NULL), 0);
     fx_free(&f);
 }
 
