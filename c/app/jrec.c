@@ -283,7 +283,7 @@ static int decode_map(const msgpack_object *m, uint16_t type, struct jrec *o)
         if (get_venue(m, &o->venue) != 0 || get_str(m, "sym", o->sym, sizeof o->sym) != 0 ||
             get_int(m, "winner", &v) != 0)
             return -1;
-        o->local = v != 0; /* reused: true = this outcome won */
+        o->won = v != 0;
         return 0;
     default:
         return -1;

@@ -31,6 +31,7 @@ struct jrec {
     char sym[INSTRUMENT_SYMBOL_CAP];
     int side;
     bool local;              /* ACCEPT: placed by the trader's own strategy */
+    bool won;                /* RESOLVE: this outcome won */
     char px[48], qty[48], fee[48];
     char cid[48];
     /* REPORT */

@@ -131,7 +131,7 @@ static int replay_record(void *ctx, uint64_t seq, uint16_t type, const uint8_t *
             return -1;
         }
         risk_resolve_market(a->risk, instrument_get(a->reg, id)->market,
-                            r.local ? id : INSTRUMENT_NONE, r.ts);
+                            r.won ? id : INSTRUMENT_NONE, r.ts);
         return 0;
     }
     snprintf(c->err, c->errlen, "record %" PRIu64 ": unknown type %u", seq, type);

@@ -203,7 +203,6 @@ static int paper_place(struct venue *v, const struct venue_order *o)
         p->open_count--;
         return enqueue(p, &r);
     }
-    (void)in;
     return 0;
 }
 
