@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import shutil
@@ -258,6 +259,19 @@ TARGETS = [
 ]
 
 
+def room_benches() -> list[Any]:
+    """bench/bench_<room>.py modules: each has run(tmp: Path, quick: bool) -> list[Result]
+    (results shaped as result() makes them) and may have TARGETS like the list above."""
+    mods = []
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        mods.append(mod)
+    return mods
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(REPO / "build" / "bench.json"))
@@ -301,6 +315,15 @@ def main() -> int:
             except (subprocess.CalledProcessError, OSError, ValueError) as exc:
                 results.append({"name": "nautilus_riskengine_check", "error": str(exc)[:300],
                                 "p50_ns": None, "p99_ns": None, "ops_per_s": None})
+        for mod in room_benches():
+            try:
+                for r in mod.run(tmp, args.quick):
+                    add(r)
+            except Exception as exc:  # noqa: BLE001 - one room's failure must not hide the rest
+                results.append({"name": mod.__name__, "error": f"{type(exc).__name__}: {exc}"[:300],
+                                "p50_ns": None, "p99_ns": None, "ops_per_s": None})
+                print(f"  {mod.__name__:<30} FAILED: {exc}", file=sys.stderr, flush=True)
+            TARGETS.extend(getattr(mod, "TARGETS", []))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

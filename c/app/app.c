@@ -12,6 +12,8 @@
 #include "app/jrec.h"
 #include "app/replay.h"
 #include "core/clock.h"
+#include "venues/binance/binance.h"
+#include "venues/ibkr/ibkr.h"
 #include "venues/paper/paper.h"
 
 #define TICK_MS 100
@@ -515,6 +517,71 @@ static int make_dir(const char *path)
     return 0;
 }
 
+/* The connector's own config section: venues.<name>, or NULL. */
+static const json_t *venue_section(const struct app *a, enum venue_id v)
+{
+    const json_t *venues = a->cfg.root != NULL ? json_object_get(a->cfg.root, "venues") : NULL;
+    return venues != NULL ? json_object_get(venues, venue_name(v)) : NULL;
+}
+
+static int create_venue(struct app *a, enum venue_id v, struct venue_sink sink)
+{
+    char err[512] = "";
+    int rc = -1;
+    switch (v) {
+    case VENUE_PAPER:
+        rc = paper_venue_create(a->loop, a->reg, &a->cfg.paper, &a->log, sink, &a->venues[v]);
+        break;
+    case VENUE_BINANCE:
+        rc = binance_venue_create(a->loop, a->reg, venue_section(a, v), &a->log, sink,
+                                  &a->venues[v], err, sizeof err);
+        break;
+    case VENUE_IBKR:
+        rc = ibkr_venue_create(a->loop, a->reg, venue_section(a, v), &a->log, sink,
+                               &a->venues[v], err, sizeof err);
+        break;
+    default:
+        snprintf(err, sizeof err, "trader runs no connector for this venue");
+        break;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "trader: venue %s: %s\n", venue_name(v), err);
+        log_event(&a->log, LOG_ERROR, "app", "venue_unavailable", "venue=%s reason=\"%s\"",
+                  venue_name(v), err);
+    }
+    return rc;
+}
+
+/* Orders the journal says are still open on a connector's venue are handed
+ * to it before it starts, so its reconcile can match them (venue.h). */
+static int adopt_open_orders(struct app *a, enum venue_id v)
+{
+    struct venue *vn = a->venues[v];
+    if (vn == NULL || vn->ops->adopt == NULL)
+        return 0;
+    for (uint32_t i = 0; i <= a->orders.mask; i++) {
+        const struct app_order *o = &a->orders.slots[i];
+        if (o->res == 0 || o->venue != (uint8_t)v)
+            continue;
+        struct venue_order vo;
+        memset(&vo, 0, sizeof vo);
+        vo.res = o->res;
+        vo.inst = o->inst;
+        vo.side = (enum order_side)o->side;
+        vo.type = ORD_LIMIT;
+        vo.tif = TIF_GTC;
+        vo.px = o->px;
+        vo.qty = o->qty;
+        snprintf(vo.cid, sizeof vo.cid, "%s", o->cid);
+        if (vn->ops->adopt(vn, &vo, o->filled) != 0) {
+            log_event(&a->log, LOG_ERROR, "app", "adopt_failed", "venue=%s res=%" PRIu64,
+                      venue_name(v), o->res);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int start_venues(struct app *a)
 {
     struct venue_sink sink = {.ctx = a, .on_report = sink_report, .on_mark = sink_mark,
@@ -526,13 +593,8 @@ static int start_venues(struct app *a)
         /* Until its connector has reconciled, a venue is HALTED. */
         risk_set_state(a->risk, RISK_SCOPE_VENUE, (uint32_t)v, RISK_HALTED, RISK_REASON_RECONCILE,
                        "not reconciled yet", clock_wall_ns());
-        int rc = -1;
-        if (v == VENUE_PAPER)
-            rc = paper_venue_create(a->loop, a->reg, &a->cfg.paper, &a->log, sink, &a->venues[v]);
-        else
-            log_event(&a->log, LOG_ERROR, "app", "venue_unavailable",
-                      "venue=%s reason=\"connector not built yet\"", venue_name((enum venue_id)v));
-        if (rc != 0)
+        if (create_venue(a, (enum venue_id)v, sink) != 0 ||
+            adopt_open_orders(a, (enum venue_id)v) != 0)
             return -1;
     }
     app_drain_risk_events(a);

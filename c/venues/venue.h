@@ -82,6 +82,15 @@ struct venue_ops {
     /* Asks the venue for open orders, fills since the last seen and
      * balances, then reports CONN_UP when done. */
     int (*reconcile)(struct venue *v);
+    /* Optional (NULL allowed).  After a restart the app hands the connector
+     * each order the journal says is still open on this venue (its client
+     * order id, reservation and quantity already filled) before start(), so
+     * reconcile can match the venue's open orders and trades back to
+     * reservations: a fill that happened while the trader was down is then
+     * reported once (the risk engine ignores a trade id it has booked), an
+     * order the venue no longer has is reported cancelled, and an order the
+     * venue has but the journal does not know is cancelled at the venue. */
+    int (*adopt)(struct venue *v, const struct venue_order *o, int64_t filled_qty);
     /* Number of orders the connector believes are open. */
     int (*open_orders)(const struct venue *v);
     void (*stop)(struct venue *v);
