@@ -319,7 +319,7 @@ def main() -> int:
             try:
                 for r in mod.run(tmp, args.quick):
                     add(r)
-            except Exception as exc:  # noqa: BLE001 - one room's failure must not hide the rest
+            except Exception as exc:  # one room's failure must not hide the rest
                 results.append({"name": mod.__name__, "error": f"{type(exc).__name__}: {exc}"[:300],
                                 "p50_ns": None, "p99_ns": None, "ops_per_s": None})
                 print(f"  {mod.__name__:<30} FAILED: {exc}", file=sys.stderr, flush=True)
