@@ -184,11 +184,18 @@ static void add_realized(struct risk_engine *e, uint32_t market, usd_t realized,
 
 /* After a position change: round-trip bookkeeping, caches, automatic holds. */
 static void after_position_change(struct risk_engine *e, uint32_t market, bool was_held,
-                                  usd_t realized_before, int64_t now_ns) {
+                                  usd_t realized_before, bool flipped, int64_t now_ns) {
     bool held = market_held(e, market);
     if (!was_held && held) e->mkt[market].rt_start = realized_before;
     risk_market_refresh(e, market);
     if (was_held && !held) risk_round_trip_closed(e, market, now_ns);
+    /* A fill that goes through zero (long -> short or back) closes one
+     * round trip and opens the next: the loss breaker counts the first,
+     * and the next starts from what is realized now. */
+    if (was_held && held && flipped) {
+        risk_round_trip_closed(e, market, now_ns);
+        e->mkt[market].rt_start = e->mkt[market].agg.realized;
+    }
     risk_evaluate_pnl(e, market, now_ns);
 }
 
@@ -210,6 +217,7 @@ int risk_on_fill(struct risk_engine *e, uint64_t res_id, uint32_t instrument, in
     uint32_t market = in->market;
     bool was_held = market_held(e, market);
     usd_t realized_before = e->mkt[market].agg.realized;
+    int64_t qty_before = e->inst[instrument].qty;
     usd_t realized, fee_usd;
     int rc = book_fill(e, instrument, side, qty, price, fee, &realized, &fee_usd);
     if (rc != 0) return rc;
@@ -235,7 +243,9 @@ int risk_on_fill(struct risk_engine *e, uint64_t res_id, uint32_t instrument, in
                   (unsigned long long)res_id);
     }
     risk_cf_record(&e->venue[in->venue], e->lim.venue[in->venue].cancel_fill_window_ms, now_ns, 1);
-    after_position_change(e, market, was_held, realized_before, now_ns);
+    int64_t qty_after = e->inst[instrument].qty;
+    bool flipped = (qty_before > 0 && qty_after < 0) || (qty_before < 0 && qty_after > 0);
+    after_position_change(e, market, was_held, realized_before, flipped, now_ns);
     return 0;
 }
 
@@ -272,7 +282,7 @@ int risk_resolve_market(struct risk_engine *e, uint32_t market, uint32_t winner,
     e->mkt[market].resolved = true;
     risk_hold_set(e, RISK_SCOPE_MARKET, market, RISK_REASON_RESOLVED, RISK_HALTED,
                   "market resolved", now_ns);
-    after_position_change(e, market, was_held, realized_before, now_ns);
+    after_position_change(e, market, was_held, realized_before, false, now_ns);
     return 0;
 }
 
@@ -286,7 +296,7 @@ int risk_set_position(struct risk_engine *e, uint32_t instrument, int64_t qty, i
     usd_t realized_before = e->mkt[in->market].agg.realized;
     e->inst[instrument].qty = qty;
     e->inst[instrument].cost = qty == 0 ? 0 : cost;
-    after_position_change(e, in->market, was_held, realized_before, now_ns);
+    after_position_change(e, in->market, was_held, realized_before, false, now_ns);
     return 0;
 }
 

@@ -181,7 +181,11 @@ int risk_check(struct risk_engine *e, uint32_t instrument, int side, int64_t pri
             return reject(reason, reason_len, RISK_R_NO_MARK, "%.80s has no mark price",
                           in->symbol);
     } else {
-        if (vl->stale_mark_ms > 0 && now_ns - s->mark_ns > vl->stale_mark_ms * RISK_NS_PER_MS)
+        /* A stale mark blocks only orders that add risk: an exit must stay
+         * possible when the feed dies, and it is still collared against
+         * the last mark we had (a fat-fingered exit is a loss too). */
+        if (vl->stale_mark_ms > 0 && now_ns - s->mark_ns > vl->stale_mark_ms * RISK_NS_PER_MS &&
+            !reducing)
             return reject(reason, reason_len, RISK_R_STALE_MARK,
                           "%.80s mark is %lld ms old > limit %lld ms", in->symbol,
                           (long long)((now_ns - s->mark_ns) / RISK_NS_PER_MS),

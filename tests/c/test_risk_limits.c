@@ -294,7 +294,16 @@ static void test_stale_and_missing_mark(void **state) {
     assert_int_equal(chk(&f, f.btc, RISK_BUY, "50000", "0.0001", NULL), RISK_R_STALE_MARK);
     assert_reason_has(&f, "BTCUSDT mark is 5000 ms old > limit 5000 ms");
     mark(&f, f.btc, "50000");
-    assert_int_equal(chk(&f, f.btc, RISK_BUY, "50000", "0.0001", NULL), RISK_OK);
+    assert_int_equal(chk(&f, f.btc, RISK_BUY, "50000", "0.0001", &r), RISK_OK);
+    risk_on_cancel(f.e, r, 0, f.now);
+    /* a held position can still be exited when its mark goes stale, and
+     * the exit is collared against the last mark (binance 200 bps) */
+    buy_filled(&f, f.btc, "50000", "0.00011", "s1");
+    f.now += 5000 * MS + 1;
+    assert_int_equal(chk(&f, f.btc, RISK_BUY, "50000", "0.0001", NULL), RISK_R_STALE_MARK);
+    assert_int_equal(chk(&f, f.btc, RISK_SELL, "49000", "0.00022", NULL), RISK_R_STALE_MARK);
+    assert_int_equal(chk(&f, f.btc, RISK_SELL, "48999.99", "0.00011", NULL), RISK_R_PRICE_COLLAR);
+    assert_int_equal(chk(&f, f.btc, RISK_SELL, "49000", "0.00011", NULL), RISK_OK);
     fx_free(&f);
 
     struct risk_limits lim;

@@ -237,6 +237,36 @@ static void test_loss_breaker(void **state) {
     fx_free(&f);
 }
 
+/* A fill through zero (long -> short -> long) closes a round trip each
+ * time: three losing flips trip the breaker just as three closes do. */
+static void test_loss_breaker_counts_flips(void **state) {
+    (void)state;
+    struct risk_limits lim;
+    risk_limits_default(&lim, RISK_PROFILE_MICRO); /* 3 losses, 30 min, REDUCING */
+    lim.venue[VENUE_BINANCE].stale_mark_ms = 0;
+    struct fx f;
+    fx_init(&f, &lim);
+    buy_filled(&f, f.btc, "50000", "0.0001", "f1");
+    sell_filled(&f, f.btc, "49990", "0.0002", "f2"); /* long closed at a loss, short opened */
+    assert_int_equal(usage(&f, RISK_R_LOSS_BREAKER, RISK_SCOPE_GLOBAL, 0, NULL), 1);
+    buy_filled(&f, f.btc, "50000", "0.0002", "f3");  /* short closed at a loss, long opened */
+    assert_int_equal(usage(&f, RISK_R_LOSS_BREAKER, RISK_SCOPE_GLOBAL, 0, NULL), 2);
+    assert_int_equal(gstate(&f), RISK_ACTIVE);
+    drain_events(&f, 0, -1);
+    sell_filled(&f, f.btc, "49990", "0.0002", "f4");
+    assert_int_equal(gstate(&f), RISK_REDUCING);
+    assert_int_equal(drain_events(&f, RISK_EV_LIMIT_BREACH, RISK_R_LOSS_BREAKER), 1);
+    /* a winning flip resets the streak instead */
+    fx_free(&f);
+    fx_init(&f, &lim);
+    buy_filled(&f, f.btc, "50000", "0.0001", "g1");
+    sell_filled(&f, f.btc, "49990", "0.0002", "g2");
+    assert_int_equal(usage(&f, RISK_R_LOSS_BREAKER, RISK_SCOPE_GLOBAL, 0, NULL), 1);
+    buy_filled(&f, f.btc, "49980", "0.0002", "g3");
+    assert_int_equal(usage(&f, RISK_R_LOSS_BREAKER, RISK_SCOPE_GLOBAL, 0, NULL), 0);
+    fx_free(&f);
+}
+
 static void test_operator_kill_connection(void **state) {
     (void)state;
     struct fx f;
@@ -379,6 +409,7 @@ int main(void) {
         cmocka_unit_test(test_drawdown),
         cmocka_unit_test(test_position_stop),
         cmocka_unit_test(test_loss_breaker),
+        cmocka_unit_test(test_loss_breaker_counts_flips),
         cmocka_unit_test(test_operator_kill_connection),
         cmocka_unit_test(test_reducing_linear),
         cmocka_unit_test(test_event_queue_bounded),
