@@ -1,16 +1,22 @@
 """Property tests of the C risk engine through its cffi binding.
 
 Random sequences of checks, fills, cancels, rejects and mark moves must never
-let an exposure pass a limit (global exposure, worst case per market,
-concurrent positions, order notional), and an independent Python model of the
-worst-case rules (Decimal, written from docs/RISK.md) must agree with the C
-engine's usage figures to the last 1e-8 USD after every step.
+let an order push an exposure past a limit (global exposure, worst case per
+market, concurrent positions, order notional), and an independent Python model
+of the worst-case rules (Decimal, written from docs/RISK.md) must agree with
+the C engine's usage figures to the last 1e-8 USD after every step.
+
+The linear instrument (BTCUSDT) trades both ways: sells may open shorts and
+fills may go through zero.  A held short counts at the higher of its proceeds
+and its value at the mark, so a mark moving up can lift a short's exposure
+over a bound on its own (the daily-loss and stop rules own that case); the
+property then is that no order which adds exposure passes while it is over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings, target
@@ -46,12 +52,13 @@ class Res:
 
 @dataclass
 class Model:
-    """Worst-case exposure as docs/RISK.md defines it (long-only here)."""
+    """Worst-case exposure as docs/RISK.md defines it (binary longs, linear both ways)."""
 
     binary: dict[int, bool]
     market_of: dict[int, int]
     legs: dict[int, Leg] = field(default_factory=dict)
     res: dict[int, Res] = field(default_factory=dict)
+    marks: dict[int, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.legs = {i: Leg() for i in self.market_of}
@@ -82,10 +89,7 @@ class Model:
             shares = [max(leg.qty, Decimal(0)) + leg.buy_qty for leg in legs.values()]
             pair = min(shares) if len(shares) == 2 else Decimal(0)
             return max(Decimal(0), money - pair)
-        leg = legs[first]
-        long_side = max(leg.cost, Decimal(0)) + leg.buy_notional
-        assert leg.sell_qty <= leg.qty, "the generator never sells short"
-        return long_side
+        return linear_exposure(legs[first], self.marks.get(first))
 
     def is_open(self, market: int) -> bool:
         held = any(self.legs[i].qty != 0 for i in self.instruments(market))
@@ -144,20 +148,54 @@ class Model:
     def fill(self, rid: int, qty: Decimal, price: Decimal) -> None:
         r = self.res[rid]
         leg = self.legs[r.inst]
-        if r.side == Side.BUY:
-            leg.qty += qty
-            leg.cost += price * qty
-        else:
-            part = (
-                leg.cost
-                if qty == leg.qty
-                else (leg.cost * qty / leg.qty).quantize(E8, rounding=ROUND_HALF_EVEN)
-            )
+        sign = 1 if r.side == Side.BUY else -1
+        notional = price * qty
+        if leg.qty == 0 or (leg.qty > 0) == (sign > 0):
+            leg.qty += sign * qty
+            leg.cost += sign * notional
+        else:  # closes (part of) the position, and may go through zero
+            held = abs(leg.qty)
+            close = min(qty, held)
+            part = leg.cost if close == held else _half_even(leg.cost * close / held)
+            close_notional = notional if close == qty else _half_even(notional * close / qty)
             leg.cost -= part
-            leg.qty -= qty
-            if leg.qty == 0:
-                leg.cost = Decimal(0)
+            leg.qty += sign * close
+            if qty > close:
+                leg.qty += sign * (qty - close)
+                leg.cost += sign * (notional - close_notional)
+        if leg.qty == 0:
+            leg.cost = Decimal(0)
         self.release(rid, qty)
+
+
+def _half_even(v: Decimal) -> Decimal:
+    return v.quantize(E8, rounding=ROUND_HALF_EVEN)
+
+
+def _ceil(v: Decimal) -> Decimal:
+    return v.quantize(E8, rounding=ROUND_CEILING)
+
+
+def linear_exposure(leg: Leg, mark: Decimal | None) -> Decimal:
+    """docs/RISK.md, linear market: the larger of the long and the short worst case."""
+    if leg.qty >= 0:
+        long_side = max(leg.cost, Decimal(0)) + leg.buy_notional
+        short_side = (
+            _ceil(leg.sell_notional * (leg.sell_qty - leg.qty) / leg.sell_qty)
+            if leg.sell_qty > leg.qty
+            else Decimal(0)
+        )
+    else:
+        held = max(-leg.cost, Decimal(0))
+        if mark is not None:
+            held = max(held, _ceil(mark * -leg.qty))
+        short_side = held + leg.sell_notional
+        long_side = (
+            _ceil(leg.buy_notional * (leg.buy_qty + leg.qty) / leg.buy_qty)
+            if leg.buy_qty > -leg.qty
+            else Decimal(0)
+        )
+    return max(long_side, short_side)
 
 
 # ---- operations ----
@@ -175,6 +213,18 @@ reject_op = st.tuples(st.just("reject"), st.integers(0, 50))
 mark_op = st.tuples(st.just("mark"), st.integers(0, 6), st.integers(1, 99))
 ops = st.lists(
     st.one_of(check_op, check_op, check_op, fill_op, cancel_op, reject_op, mark_op),
+    min_size=10,
+    max_size=60,
+)
+
+# Only BTCUSDT, buys and sells alike: shorts, covers and flips through zero.
+linear_check_op = st.tuples(
+    st.just("check"), st.just(6), st.sampled_from([Side.BUY, Side.SELL]), st.integers(1, 99),
+    st.integers(1, 20),
+)
+linear_ops = st.lists(
+    st.one_of(linear_check_op, linear_check_op, fill_op, fill_op, cancel_op,
+              st.tuples(st.just("mark"), st.just(6), st.integers(1, 99))),
     min_size=10,
     max_size=60,
 )
@@ -199,8 +249,10 @@ class Harness:
         self.trade = 0
         self.accepted = 0
         self.max_positions = 0
+        self.shorts = 0  # steps that ended with a short held
         for i in self.ids:
             engine.mark(i, self.price(i, 50), self.now)
+            self.model.marks[i] = self.price(i, 50)
 
     def price(self, inst: int, n: int) -> Decimal:
         return Decimal(100 + n - 50) if inst == self.btc else Decimal(n) / 100
@@ -224,6 +276,7 @@ class Harness:
         elif kind == "mark":
             inst = self.ids[op[1]]
             self.e.mark(inst, self.price(inst, op[2]), self.now)
+            self.model.marks[inst] = self.price(inst, op[2])
         elif self.model.res:
             rid = sorted(self.model.res)[op[1] % len(self.model.res)]
             if kind == "fill":
@@ -237,12 +290,14 @@ class Harness:
         self.verify()
 
     def check(self, inst: int, side: Side, price: Decimal, qty: Decimal) -> None:
-        if side == Side.SELL:
+        if side == Side.SELL and inst != self.btc:
             leg = self.model.legs[inst]
-            room = leg.qty - leg.sell_qty  # never sell short: long-only model
+            room = leg.qty - leg.sell_qty  # binary outcomes cannot be sold short
             qty = min(qty, room)
             if qty <= 0:
                 return
+        market = self.model.market_of[inst]
+        before = self.model.exposure(market)
         want = self.model.expected(inst, side, price, qty)
         got = self.e.check(inst, side, price, qty, self.now)
         assert got.code == want, (got, want)
@@ -250,6 +305,10 @@ class Harness:
             self.accepted += 1
             assert price * qty <= MAX_ORDER
             self.model.reserve(got.res_id, inst, side, price, qty)
+            after = self.model.exposure(market)
+            # an accepted order never lifts a market, or the total, over its bound
+            assert after <= MAX_POSITION or after <= before, (before, after)
+            assert self.model.total() <= MAX_EXPOSURE or after <= before
         else:
             assert got.reason.startswith(got.code.name + ": "), got.reason
 
@@ -271,17 +330,21 @@ class Harness:
 
     def verify(self) -> None:
         total = Decimal(0)
+        short = self.model.legs[self.btc].qty < 0
+        if short:
+            self.shorts += 1
         for m in self.model.markets():
             u = self.e.usage(Code.MAX_POSITION, Scope.MARKET, m, self.now)
             assert u.bound == MAX_POSITION
             assert isinstance(u.value, Decimal)
-            assert u.value <= MAX_POSITION
             assert u.value == self.model.exposure(m), (m, u.value, self.model.exposure(m))
+            # over a bound only by the mark (or a fill better than the mark) of a held short
+            assert u.value <= MAX_POSITION or (short and m == self.model.market_of[self.btc])
             total += u.value
         g = self.e.usage(Code.MAX_EXPOSURE, Scope.GLOBAL, 0, self.now)
         assert g.value == total == self.model.total()
         assert isinstance(g.value, Decimal)
-        assert g.value <= MAX_EXPOSURE
+        assert g.value <= MAX_EXPOSURE or short
         p = self.e.usage(Code.MAX_POSITIONS, Scope.GLOBAL, 0, self.now)
         self.max_positions = max(self.max_positions, self.model.positions())
         assert p.value == self.model.positions() <= MAX_POSITIONS
@@ -297,9 +360,23 @@ def test_no_sequence_passes_a_limit(risk_env: Any, sequence: list[tuple[Any, ...
             h.step(op)
         event(f"accepted orders: {min(h.accepted, 10)}")
         event(f"max positions: {h.max_positions}")
+        event(f"steps short: {min(h.shorts, 5)}")
         # steer the search toward sequences that fill the books
         target(float(h.accepted), label="accepted orders")
         target(float(h.max_positions), label="max positions")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linear_ops)
+def test_linear_shorts_and_flips(risk_env: Any, sequence: list[tuple[Any, ...]]) -> None:
+    """Shorts count at max(proceeds, mark) plus open sells; a fill through zero
+    books the closed part and opens the rest: the engine and the model agree."""
+    with risk_env.engine() as engine:
+        h = Harness(engine, risk_env)
+        for op in sequence:
+            h.step(op)
+        event(f"steps short: {min(h.shorts, 5)}")
+        target(float(h.shorts), label="steps short")
 
 
 @settings(max_examples=60, deadline=None)
