@@ -24,7 +24,7 @@ TRADER = REPO / "bin" / "trader"
 
 
 def ctl(sock: Path, *args: str) -> dict[str, Any]:
-    out = subprocess.run([str(TRADER), "ctl", "--socket", str(sock), *args],
+    out = subprocess.run([str(TRADER), "ctl", "--socket", str(sock), "--json", *args],
                          capture_output=True, text=True, timeout=10, check=False)
     if out.returncode not in (0, 1):
         raise RuntimeError(out.stderr.strip())

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(build-essential cmake pkg-config git
   libmsgpack-dev libjansson-dev libcurl4-openssl-dev libwebsockets-dev libuv1-dev
   libssl-dev libcmocka-dev libhiredis-dev libsecp256k1-dev clang libclang-rt-14-dev
-  postgresql redis-server python3-venv)
+  postgresql redis-server python3-venv chromium chromium-driver)
 
 install_system() {
   local missing=()

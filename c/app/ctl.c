@@ -1,18 +1,21 @@
-/* ctl.c - `trader ctl [--socket PATH] [--config FILE] [--timeout-ms N]
+/* ctl.c - `trader ctl [--socket PATH] [--config FILE] [--timeout-ms N] [--json]
  *          status|positions|limits|orders|kill|unkill [REASON]`
  *
- * Connects to the trader's IPC socket, sends one request and prints the
- * answer as JSON (query data as-is; kill/unkill as {"ok":true} or the
- * error). Exit code 0 on success, 1 on a refusal, 2 on usage or transport
- * errors. */
+ * Connects to the trader's IPC socket, sends the request and prints the
+ * answer: readable tables by default (ctl_table.c), or with --json the
+ * query data as-is and kill/unkill as {"ok":true} or the error (scripts and
+ * tests use --json). Exit code 0 on success, 1 on a refusal, 2 on usage or
+ * transport errors. */
 #include "app/ctl.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/cli.h"
 #include "app/config.h"
+#include "app/ctl_table.h"
 #include "ipc/ipc_client.h"
 
 static json_t *to_json(const msgpack_object *o)
@@ -55,9 +58,23 @@ static void print_json(json_t *j)
     json_decref(j);
 }
 
+/* The orders query as JSON, or NULL when it fails (the status table then
+ * shows only the count of open orders). */
+static json_t *query_orders(ipc_client_t *cl, int timeout_ms)
+{
+    ipc_msg_t req, rep;
+    memset(&req, 0, sizeof req);
+    req.type = IPC_T_QUERY;
+    req.u.query.what = IPC_Q_ORDERS;
+    req.u.query.id = ipc_client_next_id(cl);
+    if (ipc_client_call(cl, &req, &rep, timeout_ms) != IPC_OK || rep.type != IPC_T_QUERY_OK)
+        return NULL;
+    return to_json(rep.u.query_ok.data);
+}
+
 static int usage(void)
 {
-    fputs("usage: trader ctl [--socket PATH | --config FILE] [--timeout-ms N]\n"
+    fputs("usage: trader ctl [--socket PATH | --config FILE] [--timeout-ms N] [--json]\n"
           "                  status|positions|limits|orders|kill|unkill [REASON]\n",
           stderr);
     return 2;
@@ -67,6 +84,7 @@ int ctl_main(int argc, char **argv)
 {
     const char *socket_path = NULL, *config_path = NULL, *verb = NULL, *reason = "operator";
     int timeout_ms = 3000;
+    bool json_out = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
             socket_path = argv[++i];
@@ -75,7 +93,7 @@ int ctl_main(int argc, char **argv)
         else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc)
             timeout_ms = atoi(argv[++i]);
         else if (strcmp(argv[i], "--json") == 0)
-            continue; /* JSON is the only output for now */
+            json_out = true;
         else if (verb == NULL && argv[i][0] != '-')
             verb = argv[i];
         else if (verb != NULL && argv[i][0] != '-')
@@ -133,16 +151,36 @@ int ctl_main(int argc, char **argv)
         fprintf(stderr, "trader ctl: %s failed: %s\n", verb, ipc_client_last_error(cl));
         exit_code = 2;
     } else if (rep.type == IPC_T_QUERY_OK) {
-        print_json(to_json(rep.u.query_ok.data));
+        json_t *data = to_json(rep.u.query_ok.data);
+        if (json_out) {
+            print_json(data);
+        } else {
+            /* The status table lists the open orders too: a second query on
+             * the same connection (the first reply is already copied). */
+            json_t *orders = req.u.query.what == IPC_Q_STATUS ? query_orders(cl, timeout_ms) : NULL;
+            if (ctl_print_table(stdout, verb, data, orders) != 0)
+                exit_code = 2;
+            json_decref(orders);
+            json_decref(data);
+        }
     } else if (rep.type == IPC_T_OK) {
-        print_json(json_pack("{s:b, s:s}", "ok", 1, "verb", verb));
+        if (json_out)
+            print_json(json_pack("{s:b, s:s}", "ok", 1, "verb", verb));
+        else
+            printf("%s: ok (%s)\n", verb, reason);
     } else if (rep.type == IPC_T_ERROR) {
         json_t *j = json_pack("{s:b, s:s, s:I}", "ok", 0, "verb", verb, "code",
                               (json_int_t)rep.u.error.code);
         json_object_set_new(j, "reason",
                             json_stringn(rep.u.error.reason.p ? rep.u.error.reason.p : "",
                                          rep.u.error.reason.n));
-        print_json(j);
+        if (json_out) {
+            print_json(j);
+        } else {
+            printf("%s: REFUSED (code %lld): %s\n", verb, (long long)rep.u.error.code,
+                   json_string_value(json_object_get(j, "reason")));
+            json_decref(j);
+        }
         exit_code = 1;
     } else {
         fprintf(stderr, "trader ctl: unexpected reply type %d\n", rep.type);

@@ -86,7 +86,7 @@ class Trader:
 
     def ctl(self, *args: str, check: bool = True) -> dict[str, Any]:
         out = subprocess.run(
-            [str(TRADER_BIN), "ctl", "--socket", self.sock, *args],
+            [str(TRADER_BIN), "ctl", "--socket", self.sock, "--json", *args],
             capture_output=True, timeout=10, check=False,
         )
         if check and out.returncode != 0:
