@@ -8,7 +8,7 @@ REL   := build/release
 export SHARED_DIR ?= $(abspath $(CURDIR)/../shared)
 ASAN  := build/asan
 
-.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo clean
+.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo chaos clean
 
 all: trader venv
 
@@ -57,6 +57,11 @@ test-py:
 
 bench: all
 	$(PY) bench/run.py --out build/bench.json
+
+# The record's chaos test at length: trader, recorder, Postgres and Redis killed -9 at random.
+chaos: all
+	CHAOS_ITERATIONS=$${CHAOS_ITERATIONS:-500} CHAOS_SEED=$${CHAOS_SEED:-random} \
+	  TRADER_BIN=$(CURDIR)/bin/trader $(PY) -m pytest -q -s tests/python/record/test_chaos.py
 
 demo: deps all
 	$(PY) scripts/demo.py

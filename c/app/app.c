@@ -40,20 +40,57 @@ void app_journal_result(struct app *a, const char *what, int rc)
         halt_on_journal_error(a, what, rc);
 }
 
+static void maybe_start_fsync(struct app *a);
+
 static void fsync_done(uv_fs_t *req)
 {
     struct app *a = req->data;
     int err = req->result < 0 ? (int)-req->result : 0;
     uv_fs_req_cleanup(req);
     a->fsync_in_flight = false;
+    a->fsync_next_ns = clock_mono_ns() + (int64_t)a->cfg.fsync_interval_ms * 1000000;
     if (a->jr == NULL)
         return;
     char why[256];
     if (journal_sync_done(a->jr, a->fsync_upto, err, why, sizeof why) != JOURNAL_OK) {
         log_event(&a->log, LOG_ERROR, "journal", "fdatasync_failed", "reason=\"%s\"", why);
         halt_on_journal_error(a, "fdatasync", JOURNAL_ERR_IO);
+        return;
     }
+    maybe_start_fsync(a);
 }
+
+static void fsync_timer_cb(uv_timer_t *t)
+{
+    maybe_start_fsync(app_of_handle((uv_handle_t *)t));
+}
+
+/* Group commit.  Replies go out once their records are written (safe
+ * against a crash of this process: the page cache holds them); the
+ * fdatasync that makes them safe against a crash of the machine runs on
+ * libuv's thread pool, at most one at a time and at most one per
+ * fsync_interval_ms, so a busy loop is not woken by a completion for
+ * every few records.  Journal followers only ever see synced records. */
+static void maybe_start_fsync(struct app *a)
+{
+    if (uv_is_closing((uv_handle_t *)&a->fsync_timer)) /* stopping: teardown syncs */
+        return;
+    if (a->jr == NULL || a->cfg.fsync != JOURNAL_FSYNC_GROUP || a->fsync_in_flight ||
+        journal_failed(a->jr) || journal_flushed_seq(a->jr) <= journal_synced_seq(a->jr))
+        return;
+    int64_t wait_ns = a->fsync_next_ns - clock_mono_ns();
+    if (wait_ns > 0) {
+        if (!uv_is_active((uv_handle_t *)&a->fsync_timer))
+            uv_timer_start(&a->fsync_timer, fsync_timer_cb, (uint64_t)(wait_ns / 1000000) + 1, 0);
+        return;
+    }
+    a->fsync_upto = journal_flushed_seq(a->jr);
+    a->fsync_req.data = a;
+    if (uv_fs_fdatasync(a->loop, &a->fsync_req, journal_fd(a->jr), fsync_done) == 0)
+        a->fsync_in_flight = true;
+}
+
+static uint64_t follow_limit(const struct app *a);
 
 /* uv_check: runs after each loop iteration's I/O. Journal first, then the
  * replies that acknowledge what it holds. */
@@ -68,15 +105,12 @@ static void flush_cb(uv_check_t *h)
             halt_on_journal_error(a, "flush", rc);
         }
     }
-    if (a->jr != NULL && a->cfg.fsync == JOURNAL_FSYNC_GROUP && !a->fsync_in_flight &&
-        !journal_failed(a->jr) && journal_flushed_seq(a->jr) > journal_synced_seq(a->jr)) {
-        a->fsync_upto = journal_flushed_seq(a->jr);
-        a->fsync_req.data = a;
-        if (uv_fs_fdatasync(a->loop, &a->fsync_req, journal_fd(a->jr), fsync_done) == 0)
-            a->fsync_in_flight = true;
-    }
-    if (a->ipc != NULL)
+    maybe_start_fsync(a);
+    if (a->ipc != NULL) {
+        follow_pump(&a->follows, follow_limit(a)); /* journal followers: durable records only */
         ipc_server_flush(a->ipc);
+        follow_after_flush(&a->follows, follow_limit(a));
+    }
 }
 
 /* ---- states and events ---- */
@@ -494,9 +528,63 @@ static void ipc_on_connect(ipc_conn_t *conn, void *ctx)
 static void ipc_on_close(ipc_conn_t *conn, void *ctx)
 {
     struct app *a = ctx;
+    follow_conn_closed(&a->follows, conn);
     log_event(&a->log, LOG_INFO, "ipc", "client_closed", "conn=%" PRIu64 " client=%s",
               ipc_conn_id(conn), ipc_conn_client(conn));
 }
+
+/* ==== record and control plane (issue 4): journal followers, Redis kill ====
+ * Kept apart from the venue start-up code; everything here is called from
+ * app_init / flush_cb / teardown_cb by one line each. */
+
+/* Followers get only what survives a crash of the machine, not just of the
+ * process: the synced seq under group fsync, the flushed one with "none". */
+static uint64_t follow_limit(const struct app *a)
+{
+    if (a->jr == NULL)
+        return 0;
+    return a->cfg.fsync == JOURNAL_FSYNC_GROUP ? journal_synced_seq(a->jr)
+                                               : journal_flushed_seq(a->jr);
+}
+
+static void redis_on_kill(void *ctx, const char *reason)
+{
+    app_kill(ctx, "redis", reason);
+}
+
+/* Redis down is an alert, not a halt: the kill file and `ctl kill` still
+ * work, and trading goes on under the configs it already has. */
+static void redis_on_status(void *ctx, bool up, const char *text)
+{
+    struct app *a = ctx;
+    push_event(a, up ? "redis_up" : "redis_down", -1, NULL, text, clock_wall_ns());
+}
+
+static int record_plane_start(struct app *a)
+{
+    if (follow_set_init(&a->follows, a->loop, a->journal_path) != 0) {
+        fprintf(stderr, "trader: cannot set up journal followers\n");
+        return -1;
+    }
+    if (!a->cfg.redis.enabled)
+        return 0;
+    struct redis_ctl_callbacks cb = {.ctx = a, .on_kill = redis_on_kill,
+                                     .on_status = redis_on_status};
+    if (redis_ctl_start(&a->redis, a->loop, &a->cfg.redis, cb, &a->log) != 0) {
+        fprintf(stderr, "trader: cannot start the Redis control channel\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void record_plane_stop(struct app *a)
+{
+    follow_set_close(&a->follows);
+    redis_ctl_stop(a->redis);
+    a->redis = NULL;
+}
+
+/* ==== end of record and control plane ==== */
 
 /* ---- start and stop ---- */
 
@@ -708,9 +796,13 @@ int app_init(struct app *a, uv_loop_t *loop, const struct cli_options *opt)
         fprintf(stderr, "trader: IPC socket %s: %s\n", a->cfg.socket_path, err);
         return -1;
     }
+    if (record_plane_start(a) != 0)
+        return -1;
 
     uv_timer_init(loop, &a->tick_timer);
     a->tick_timer.data = a;
+    uv_timer_init(loop, &a->fsync_timer);
+    a->fsync_timer.data = a;
     uv_check_init(loop, &a->flush_check);
     a->flush_check.data = a;
     uv_signal_init(loop, &a->sig_int);
@@ -753,12 +845,14 @@ static void teardown_cb(uv_timer_t *t)
             a->venues[v] = NULL;
         }
     }
+    record_plane_stop(a);
     if (a->ipc != NULL) {
         ipc_server_flush(a->ipc);
         ipc_server_stop(a->ipc);
         a->ipc = NULL;
     }
     uv_close((uv_handle_t *)&a->tick_timer, close_cb);
+    uv_close((uv_handle_t *)&a->fsync_timer, close_cb);
     uv_close((uv_handle_t *)&a->flush_check, close_cb);
     uv_close((uv_handle_t *)&a->sig_int, close_cb);
     uv_close((uv_handle_t *)&a->sig_term, close_cb);

@@ -16,7 +16,9 @@
 
 #include "app/cli.h"
 #include "app/config.h"
+#include "app/follow.h"
 #include "app/order_table.h"
+#include "app/redis_ctl.h"
 #include "core/log.h"
 #include "ipc/ipc_server.h"
 #include "journal/journal.h"
@@ -42,6 +44,8 @@ struct app {
     int64_t conn_since_ns[VENUE_COUNT];
     struct quoter quoter;
     uv_timer_t tick_timer;
+    uv_timer_t fsync_timer;          /* the next group fdatasync, when throttled */
+    int64_t fsync_next_ns;           /* mono time before which no fdatasync starts */
     uv_timer_t stop_timer;
     uv_check_t flush_check;
     uv_signal_t sig_int, sig_term;
@@ -55,6 +59,9 @@ struct app {
     int64_t started_ns;
     int64_t marks_seen;
     char journal_path[CONFIG_PATH_CAP + 32];
+    /* record and control plane (issue 4): journal followers, Redis kill channel */
+    struct follow_set follows;
+    struct redis_ctl *redis;
 };
 
 /* Loads config, opens and replays the journal, starts the IPC server and

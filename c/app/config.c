@@ -8,7 +8,7 @@
 
 static const char *const ROOT_KEYS[] = {"live", "log_level", "state_dir", "kill_file", "ipc",
                                         "journal", "risk", "instruments", "venues", "strategy",
-                                        "description", NULL};
+                                        "description", "redis", NULL};
 
 static int load_ipc(const json_t *root, struct app_config *c, char *err, size_t errlen)
 {
@@ -38,7 +38,7 @@ static int load_ipc(const json_t *root, struct app_config *c, char *err, size_t 
 
 static int load_journal(const json_t *root, struct app_config *c, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"fsync", NULL};
+    static const char *const keys[] = {"fsync", "fsync_interval_ms", NULL};
     static const char *const modes[] = {"group", "none"};
     const json_t *j = NULL;
     bool present = false;
@@ -50,7 +50,12 @@ static int load_journal(const json_t *root, struct app_config *c, char *err, siz
     if (js_check_object(j, "journal", keys, err, errlen) != 0 ||
         js_get_enum(j, "journal", "fsync", JS_OPTIONAL, modes, 2, &mode, NULL, err, errlen) != 0)
         return -1;
+    int64_t interval = c->fsync_interval_ms;
+    if (js_get_int(j, "journal", "fsync_interval_ms", JS_OPTIONAL, 0, 1000, &interval, NULL, err,
+                   errlen) != 0)
+        return -1;
     c->fsync = (enum journal_fsync)mode;
+    c->fsync_interval_ms = (int32_t)interval;
     return 0;
 }
 
@@ -241,6 +246,7 @@ static void set_defaults(struct app_config *c)
     c->heartbeat_ms = 1000;
     c->client_timeout_ms = 3000;
     c->fsync = JOURNAL_FSYNC_GROUP;
+    c->fsync_interval_ms = 2;
     c->paper.taker_fee_bps = 10;
     c->paper.seed = 1;
     risk_limits_default(&c->risk, RISK_PROFILE_MICRO);
@@ -277,7 +283,8 @@ int config_load(const char *path, struct app_config *c, struct instrument_regist
                       sizeof c->state_dir, NULL, why, sizeof why) != 0 ||
         js_get_string(root, "", "kill_file", JS_OPTIONAL, false, c->kill_file,
                       sizeof c->kill_file, NULL, why, sizeof why) != 0 ||
-        load_ipc(root, c, why, sizeof why) != 0 || load_journal(root, c, why, sizeof why) != 0)
+        load_ipc(root, c, why, sizeof why) != 0 || load_journal(root, c, why, sizeof why) != 0 ||
+        redis_ctl_config_load(root, &c->redis, why, sizeof why) != 0)
         goto fail;
     snprintf(c->log_level, sizeof c->log_level, "%s", levels[level]);
     if (js_get_object(root, "", "risk", JS_OPTIONAL, &risk, &present, why, sizeof why) != 0)

@@ -8,12 +8,13 @@
  *   state_dir    string  journal and runtime files
  *   kill_file    string  kill switch: while this file exists, HALTED
  *   ipc          {socket, heartbeat_ms, client_timeout_ms}
- *   journal      {fsync: "group"|"none"}
+ *   journal      {fsync: "group"|"none", fsync_interval_ms: 0..1000 (default 2)}
  *   risk         see docs/RISK.md
  *   instruments  [ instrument objects, see docs/RISK.md ]
  *   venues       {paper: {...}, binance: {...}, ibkr: {...}}
  *   strategy     {quotes: [ {venue, symbol, size, half_spread_bps, ...} ]}
  *   refprices    [ symbols whose Binance mid is streamed to IPC subscribers ]
+ *   redis        {url, kill_channel}: the Redis kill broadcast (redis_ctl.h)
  */
 #ifndef TRADER_APP_CONFIG_H
 #define TRADER_APP_CONFIG_H
@@ -21,6 +22,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "app/redis_ctl.h"
 #include "core/instrument.h"
 #include "risk/risk_limits.h"
 #include "strategy/quoter.h"
@@ -39,9 +41,11 @@ struct app_config {
     int heartbeat_ms;
     int client_timeout_ms;
     enum journal_fsync fsync;
+    int32_t fsync_interval_ms;         /* least time between two group fdatasyncs */
     struct risk_limits risk;
     struct paper_config paper;
     struct quoter_config strategy;
+    struct redis_ctl_config redis;     /* enabled=false when the section is absent */
     json_t *root;                      /* kept for connector sections (binance, ibkr) */
 };
 

@@ -368,9 +368,11 @@ static void pack_orders(struct app *a, msgpack_packer *pk)
         if (o->res == 0)
             continue;
         const struct instrument *in = instrument_get(a->reg, o->inst);
-        msgpack_pack_map(pk, 9);
+        msgpack_pack_map(pk, 10);
         pack_key(pk, "res");
         msgpack_pack_uint64(pk, o->res);
+        pack_key(pk, "cid"); /* a client that lost a check_ok finds its reservation by it */
+        ipc_pack_cstr(pk, o->cid);
         pack_key(pk, "venue");
         ipc_pack_cstr(pk, venue_name((enum venue_id)o->venue));
         pack_key(pk, "sym");
@@ -545,6 +547,9 @@ void app_on_ipc_message(ipc_conn_t *conn, const ipc_msg_t *msg, const msgpack_ob
         else
             ipc_conn_send_error(conn, true, msg->u.kill.id, IPC_E_INVALID,
                                 "unkill refused: the kill file exists or the journal failed");
+        break;
+    case IPC_T_FOLLOW:
+        follow_request(&a->follows, conn, msg->u.follow.id, msg->u.follow.from_seq);
         break;
     default:
         ipc_conn_send_error(conn, false, 0, IPC_E_UNKNOWN_TYPE, "message not handled by trader");

@@ -82,7 +82,7 @@ int jrec_report(journal *j, const struct instrument *in, int side, const struct 
     struct jbuf b = {.len = 0};
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b, jbuf_write);
-    msgpack_pack_map(&pk, 13);
+    msgpack_pack_map(&pk, 15);
     put_int(&pk, "ts", r->ts_ns);
     put_int(&pk, "res", (int64_t)r->res);
     put_str(&pk, "venue", venue_name((enum venue_id)in->venue));
@@ -96,6 +96,10 @@ int jrec_report(journal *j, const struct instrument *in, int side, const struct 
     put_dec(&pk, "fee", r->fee, INSTRUMENT_QUOTE_SCALE);
     put_int(&pk, "liq", r->liq);
     put_str(&pk, "reason", r->reason);
+    /* for readers of the journal (the recorder): the fee's currency and the
+     * USD rate the engine used; replay does not need them */
+    put_str(&pk, "ccy", in->quote_ccy);
+    put_dec(&pk, "usd_rate", in->usd_rate, INSTRUMENT_RATE_SCALE);
     return finish(j, JREC_REPORT, &b);
 }
 

@@ -92,6 +92,9 @@ typedef enum ipc_type {
     IPC_T_STATE,
     IPC_T_REFPRICE,
     IPC_T_EVENT,
+    /* added for the recorder (journal follow): client -> server, then server -> client */
+    IPC_T_FOLLOW,
+    IPC_T_JREC,
     IPC_T_COUNT_
 } ipc_type_t;
 
@@ -197,6 +200,8 @@ typedef struct {
 typedef struct { uint64_t id; ipc_query_what_t what; } ipc_query_t;
 typedef struct { uint64_t id; uint32_t topics; } ipc_subscribe_t;
 typedef struct { uint64_t id; ipc_str_t reason; } ipc_kill_t; /* kill and unkill */
+/* follow: stream the journal from seq from_seq on (0 or 1 = from the start) */
+typedef struct { uint64_t id; uint64_t from_seq; } ipc_follow_t;
 
 /* ---- both ways ---- */
 typedef struct { int64_t ts; } ipc_hb_t;
@@ -237,6 +242,13 @@ typedef struct {
     int64_t ts;
     const msgpack_object *data; /* optional map (NULL) */
 } ipc_event_t;
+/* one journal record pushed to a follower: its seq, its journal type
+ * (jrec.h numbering) and its msgpack map as written in the journal */
+typedef struct {
+    uint64_t seq;
+    uint64_t type;
+    const msgpack_object *rec;
+} ipc_jrec_t;
 
 typedef struct ipc_msg {
     ipc_type_t type;
@@ -250,6 +262,7 @@ typedef struct ipc_msg {
         ipc_query_t query;
         ipc_subscribe_t subscribe;
         ipc_kill_t kill;   /* IPC_T_KILL and IPC_T_UNKILL */
+        ipc_follow_t follow;
         ipc_hb_t hb;
         ipc_hello_ok_t hello_ok;
         ipc_ok_t ok;
@@ -260,6 +273,7 @@ typedef struct ipc_msg {
         ipc_state_msg_t state;
         ipc_refprice_t refprice;
         ipc_event_t event;
+        ipc_jrec_t jrec;
     } u;
 } ipc_msg_t;
 

@@ -98,6 +98,10 @@ static const ipc_field_t kill_f[] = {
     REQ(ipc_kill_t, id, IPC_K_UINT),
     REQ(ipc_kill_t, reason, IPC_K_TEXT),
 };
+static const ipc_field_t follow_f[] = {
+    REQ(ipc_follow_t, id, IPC_K_UINT),
+    REQ(ipc_follow_t, from_seq, IPC_K_UINT),
+};
 static const ipc_field_t hb_f[] = {
     REQ(ipc_hb_t, ts, IPC_K_INT),
 };
@@ -147,6 +151,12 @@ static const ipc_field_t event_f[] = {
     REQ(ipc_event_t, reason, IPC_K_TEXT),
     REQ(ipc_event_t, ts, IPC_K_INT),
     OPT(ipc_event_t, data, IPC_K_MAP),
+};
+
+static const ipc_field_t jrec_f[] = {
+    REQ(ipc_jrec_t, seq, IPC_K_UINT),
+    REQ(ipc_jrec_t, type, IPC_K_UINT),
+    REQ(ipc_jrec_t, rec, IPC_K_MAP),
 };
 
 /* ---- cross-field rules ---- */
@@ -237,6 +247,8 @@ static const ipc_spec_t specs[] = {
     SPEC("state", IPC_T_STATE, TO_C, state_f, NULL),
     SPEC("refprice", IPC_T_REFPRICE, TO_C, refprice_f, NULL),
     SPEC("event", IPC_T_EVENT, TO_C, event_f, NULL),
+    SPEC("follow", IPC_T_FOLLOW, TO_S, follow_f, NULL),
+    SPEC("jrec", IPC_T_JREC, TO_C, jrec_f, NULL),
 };
 
 const ipc_spec_t *ipc_spec_by_type(ipc_type_t type) {

@@ -53,6 +53,7 @@ class OrderEventRecord:
     at: datetime
     venue_order_id: str = ""
     reason: str = ""
+    quantity: Decimal = Decimal(0)   # fill events: the quantity this event booked (0 = none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,14 @@ class Unkill:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Follow:
+    """Stream the journal from seq `from_seq` on (0 or 1: from the start) as Jrec pushes."""
+
+    id: int
+    from_seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Hb:
     ts: int
 
@@ -256,9 +264,19 @@ class Event:
     data: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Jrec:
+    """One journal record pushed to a follower: seq, journal type, the record's map."""
+
+    seq: int
+    type: int
+    rec: dict[str, Any]
+
+
 Message: TypeAlias = (
     Hello | Check | Report | Mark | Instrument | Resolve | Query | Subscribe | Kill | Unkill
     | Hb | HelloOk | Ok | Error | CheckOk | CheckReject | QueryOk | State | RefPrice | Event
+    | Follow | Jrec
 )
 Reply: TypeAlias = Ok | Error | CheckOk | CheckReject | QueryOk
 Push: TypeAlias = State | RefPrice | Event
@@ -399,6 +417,8 @@ _SPECS: Final[tuple[_Spec, ...]] = (
     _spec("event", Event, _C, (
         _f("kind", _IDENT), _f("venue", _ENUM, False, VENUES), _f("sym", _IDENT, False),
         _f("reason", _TEXT), _f("ts", _INT), _f("data", _MAP, False))),
+    _spec("follow", Follow, _S, (_f("id", _UINT), _f("from_seq", _UINT))),
+    _spec("jrec", Jrec, _C, (_f("seq", _UINT), _f("type", _UINT), _f("rec", _MAP))),
 )
 _BY_NAME: Final = {s.name: s for s in _SPECS}
 _BY_CLASS: Final = {s.cls: s for s in _SPECS}

@@ -44,6 +44,7 @@ struct paper {
     struct paper_walk walks[PAPER_MAX_WALKS];
     uint64_t rng;
     uint64_t next_voi, next_tid;
+    uint64_t boot;               /* start time: ids stay unique across restarts */
     int open_count;
     int open_handles;            /* freed when the last handle has closed */
 };
@@ -124,7 +125,7 @@ static void fill(struct paper *p, struct paper_order *po, int64_t px, int64_t qt
     r.qty = qty;
     r.liq = liq;
     r.fee = fee_for(in, px, qty, liq == LIQ_MAKER ? p->cfg.maker_fee_bps : p->cfg.taker_fee_bps);
-    snprintf(r.tid, sizeof r.tid, "P%" PRIu64, ++p->next_tid);
+    snprintf(r.tid, sizeof r.tid, "P%" PRIx64 "-%" PRIu64, p->boot, ++p->next_tid);
     po->remaining -= qty;
     enqueue(p, &r);
     if (po->remaining <= 0) {
@@ -169,7 +170,7 @@ static int paper_place(struct venue *v, const struct venue_order *o)
     memset(po, 0, sizeof *po);
     po->o = *o;
     po->remaining = o->qty;
-    snprintf(po->voi, sizeof po->voi, "PAPER-%" PRIu64, ++p->next_voi);
+    snprintf(po->voi, sizeof po->voi, "PAPER-%" PRIx64 "-%" PRIu64, p->boot, ++p->next_voi);
 
     struct venue_report r;
     int64_t mark = p->marks[o->inst];
@@ -345,6 +346,7 @@ int paper_venue_create(uv_loop_t *loop, const struct instrument_registry *reg,
     p->cfg = *cfg;
     p->log = log;
     p->rng = cfg->seed;
+    p->boot = (uint64_t)clock_wall_ns();
     p->base.ops = &paper_ops;
     p->base.id = VENUE_PAPER;
     p->base.sink = sink;

@@ -117,7 +117,7 @@ class Trader:
         wait_for(lambda: os.path.exists(self.sock) and _probe(self.sock), 10)
 
     def ctl(self, *args: str) -> dict[str, Any]:
-        out = subprocess.run([str(TRADER_BIN), "ctl", "--socket", self.sock, *args],
+        out = subprocess.run([str(TRADER_BIN), "ctl", "--socket", self.sock, "--json", *args],
                              capture_output=True, timeout=10, check=True)
         res: dict[str, Any] = json.loads(out.stdout)
         return res

@@ -277,6 +277,32 @@ def query_subscribe_kill() -> list[dict[str, Any]]:
     ]
 
 
+def follow() -> list[dict[str, Any]]:
+    accept = {"ts": TS, "res": 41, "venue": "paper", "sym": "BTCUSDT", "side": 0,
+              "px": "60000.01", "qty": "0.0001", "local": 1, "cid": "q-1"}
+    return [
+        valid("follow_from_start", S, {"t": "follow", "id": 60, "from_seq": 0}),
+        valid("follow_from_seq", S, {"t": "follow", "id": 61, "from_seq": 1043}),
+        invalid("follow_missing_from", S, {"t": "follow", "id": 60}, "MISSING_FIELD",
+                "from_seq"),
+        invalid("follow_from_negative", S, {"t": "follow", "id": 60, "from_seq": -1},
+                "BAD_VALUE", "from_seq"),
+        invalid("follow_from_string", S, {"t": "follow", "id": 60, "from_seq": "5"},
+                "BAD_TYPE", "from_seq"),
+        invalid("follow_wrong_direction", C, {"t": "follow", "id": 60, "from_seq": 1},
+                "UNKNOWN_TYPE", "t"),
+        valid("jrec_accept", C, {"t": "jrec", "seq": 1043, "type": 2, "rec": accept}),
+        valid("jrec_unreadable", C, {"t": "jrec", "seq": 1044, "type": 3,
+                                     "rec": {"unreadable": "record cannot be sent as a map"}}),
+        invalid("jrec_rec_not_map", C, {"t": "jrec", "seq": 1, "type": 2, "rec": [1, 2]},
+                "BAD_TYPE", "rec"),
+        invalid("jrec_missing_seq", C, {"t": "jrec", "type": 2, "rec": accept},
+                "MISSING_FIELD", "seq"),
+        invalid("jrec_to_server", S, {"t": "jrec", "seq": 1, "type": 2, "rec": accept},
+                "UNKNOWN_TYPE", "t"),
+    ]
+
+
 def structure() -> list[dict[str, Any]]:
     many = {"t": "hb", "ts": 1} | {f"k{i}": 0 for i in range(4094)}
     return [
@@ -317,6 +343,7 @@ def build() -> dict[str, list[dict[str, Any]]]:
         "mark_instrument_resolve.json": mark_instrument_resolve(),
         "query_subscribe_kill.json": query_subscribe_kill(),
         "structure.json": structure(),
+        "follow.json": follow(),
     }
 
 
