@@ -13,18 +13,22 @@ from typing import Any
 from aiohttp import web
 
 from .auth import ApiKey, AuthError
+from .chain.addresses import TRADING_SPENDERS
 from .engine import Rejected
 from .faults import FaultSpecError
 from .gamma import clob_market_json, event_json, market_json
 from .orders import parse_submission
 from .render import order_json, trade_json
-from .signing import CONDITIONAL_TOKENS, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_CTF_EXCHANGE_V2
+from .signing import CONDITIONAL_TOKENS
 from .sim import Heartbeat, Sim
 from .units import fmt
 
 INITIAL_CURSOR = "MA=="
 END_CURSOR = "LTE="
 MAX_BATCH = 15
+CANCEL_ONLY = ("Trading is currently cancel-only. New orders are not accepted, but cancels "
+               "are allowed.")
+MODE_RETRY_S = 60  # retry_after_seconds / Retry-After of a 503 trading restriction
 MAX_UINT256 = str(2**256 - 1)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SIM_KEY = web.AppKey("sim", Sim)
@@ -64,8 +68,8 @@ def _page(items: list[Any], cursor: str, size: int) -> dict[str, Any]:
 async def faults_and_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
     sim = _sim(request)
     path = request.path
-    if path.startswith("/_sim") or path.startswith("/ws/"):
-        return await handler(request)
+    if path.startswith("/_sim") or path.startswith("/ws/") or path == "/rpc":
+        return await handler(request)  # admin, sockets and the chain's JSON-RPC
     gamma = path.startswith("/gamma")
     method = "GAMMA" if gamma else request.method
     rl_path = path.removeprefix("/gamma") if gamma else path
@@ -91,8 +95,8 @@ async def faults_and_limits(request: web.Request, handler: Handler) -> web.Strea
         if f.http_425 and rng.random() < f.http_425:
             return _err(425, "the matching engine is restarting, please retry")
         if f.http_503 and rng.random() < f.http_503:
-            return web.json_response({"error": "service unavailable: cancel-only mode",
-                                      "code": "cancel_only_mode"}, status=503)
+            return web.json_response({"error": CANCEL_ONLY, "code": "cancel_only_mode"},
+                                     status=503)
     resp = await handler(request)
     resp.headers.update(rl_headers)
     return resp
@@ -159,11 +163,20 @@ async def delete_api_key(request: web.Request, key: ApiKey, body: str) -> web.Re
 
 # ---- orders ------------------------------------------------------------------------
 def _mode_block(sim: Sim, post_only: bool) -> str | None:
+    """The trading-restriction texts of docs.polymarket.com/resources/error-codes."""
     if sim.faults.mode == "cancel_only":
-        return "cancel-only mode: only cancels are allowed"
+        return CANCEL_ONLY
     if sim.faults.mode == "post_only" and not post_only:
         return "post-only mode: only post-only orders and cancels are allowed"
     return None
+
+
+def _batch_error(text: str, *, documented_success: bool = False) -> dict[str, Any]:
+    """A per-order refusal inside a 200 batch response. The docs' post-only-mode example
+    carries `"success": true` next to the error; other refusals say false (the shared
+    fixture has both), so clients must read errorMsg, not success."""
+    return {"errorMsg": text, "orderID": "", "takingAmount": "", "makingAmount": "",
+            "status": "", "success": documented_success}
 
 
 def _submit(sim: Sim, key: ApiKey, item: Any) -> dict[str, Any]:
@@ -191,13 +204,20 @@ def _submit(sim: Sim, key: ApiKey, item: Any) -> dict[str, Any]:
     return out
 
 
+async def _first_contact(sim: Sim, key: ApiKey) -> None:
+    if not sim.ledger.wallet(key.address).read:
+        await sim.refresh_wallet(key.address, [])
+
+
 async def post_order(request: web.Request, key: ApiKey, body: str) -> web.Response:
     sim = _sim(request)
+    await _first_contact(sim, key)
     item = _json_body(body)
     blocked = _mode_block(sim, bool(isinstance(item, dict) and item.get("postOnly")))
     if blocked:
-        return web.json_response({"error": blocked, "code": sim.faults.mode + "_mode"},
-                                 status=503)
+        return web.json_response({"error": blocked, "code": sim.faults.mode + "_mode",
+                                  "retry_after_seconds": MODE_RETRY_S}, status=503,
+                                 headers={"Retry-After": str(MODE_RETRY_S)})
     try:
         out = _submit(sim, key, item)
     except Rejected as exc:
@@ -215,17 +235,18 @@ async def post_orders(request: web.Request, key: ApiKey, body: str) -> web.Respo
         return _err(400, "Invalid order payload")
     if len(items) > MAX_BATCH:
         return _err(400, f"Too many orders in payload: {len(items)}, max allowed: {MAX_BATCH}")
+    await _first_contact(sim, key)
     results: list[dict[str, Any]] = []
     for item in items:
         blocked = _mode_block(sim, bool(isinstance(item, dict) and item.get("postOnly")))
         if blocked:
-            results.append({"success": False, "orderID": "", "errorMsg": blocked})
+            results.append(_batch_error(blocked, documented_success=True))
             continue
         try:
             results.append(_submit(sim, key, item))
         except Rejected as exc:
             sim.stats.reject(key.address, str(exc))
-            results.append({"success": False, "orderID": "", "errorMsg": str(exc)})
+            results.append(_batch_error(str(exc)))
     sim.publish()
     return web.json_response(results)
 
@@ -316,24 +337,37 @@ async def list_trades(request: web.Request, key: ApiKey, body: str) -> web.Respo
     return web.json_response(_page(out, q.get("next_cursor", ""), sim.page_size))
 
 
-async def balance_allowance(request: web.Request, key: ApiKey, body: str) -> web.Response:
+async def _balance_allowance(request: web.Request, key: ApiKey, update: bool) -> web.Response:
+    """The CLOB's view of the wallet (chain read + unsettled trades). Like the venue it
+    re-reads the chain on `/update` (and on first contact), not on every GET: a wallet
+    that approves or wraps must call update before the CLOB sees it."""
     sim = _sim(request)
     asset_type = request.query.get("asset_type", "COLLATERAL")
-    w = sim.ledger.wallet(key.address)
-    allowance = MAX_UINT256 if w.approved else "0"
-    if asset_type == "COLLATERAL":
-        balance = w.collateral
-        spenders = [CTF_EXCHANGE_V2, NEG_RISK_CTF_EXCHANGE_V2, NEG_RISK_ADAPTER]
-    elif asset_type == "CONDITIONAL":
-        token = request.query.get("token_id", "")
+    token = request.query.get("token_id", "")
+    if asset_type == "CONDITIONAL":
         if sim.market_of(token) is None:
             return _err(400, "invalid token id")
-        balance = w.tokens.get(token, 0)
-        spenders = [CTF_EXCHANGE_V2, NEG_RISK_CTF_EXCHANGE_V2, NEG_RISK_ADAPTER]
-    else:
+    elif asset_type != "COLLATERAL":
         return _err(400, f"invalid asset type: {asset_type}")
-    return web.json_response({"balance": str(balance),
-                              "allowances": {s: allowance for s in spenders}})
+    w = sim.ledger.wallet(key.address)
+    if update or not w.read or (token and token not in w.tokens):
+        await sim.refresh_wallet(key.address, [token] if token else [])
+    if asset_type == "COLLATERAL":
+        balance = w.available_collateral
+        allowances = {s: str(w.allowances.get(s, 0)) for s in TRADING_SPENDERS}
+    else:
+        balance = w.available_tokens(token)
+        allowances = {s: MAX_UINT256 if w.operators.get(s) else "0" for s in TRADING_SPENDERS}
+    return web.json_response({"balance": str(balance), "allowances": allowances})
+
+
+async def balance_allowance(request: web.Request, key: ApiKey, body: str) -> web.Response:
+    return await _balance_allowance(request, key, update=False)
+
+
+async def balance_allowance_update(request: web.Request, key: ApiKey, body: str
+                                   ) -> web.Response:
+    return await _balance_allowance(request, key, update=True)
 
 
 async def heartbeat(request: web.Request, key: ApiKey, body: str) -> web.Response:
@@ -597,6 +631,8 @@ async def sim_faults(request: web.Request) -> web.Response:
         sim.faults.update(data)
     except (json.JSONDecodeError, FaultSpecError) as exc:
         return _err(400, str(exc))
+    sim.engine.trade_fail_probability = sim.faults.trade_fail  # for the very next match
+    await sim.sync_chain_faults()
     for channel in ("market", "user"):
         if getattr(sim.faults, f"ws_{channel}") == "drop":
             setattr(sim.faults, f"ws_{channel}", "ok")
@@ -606,12 +642,15 @@ async def sim_faults(request: web.Request) -> web.Response:
 
 
 async def sim_accounts(request: web.Request) -> web.Response:
-    """Fund/approve wallets like the accounts file (`{"wallets":[...]}`)."""
+    """Faucet: fund/approve wallets on the chain like the accounts file
+    (`{"wallets":[...]}`; here `"approved": false` revokes the approvals)."""
     sim = _sim(request)
     try:
         data = await request.json()
         wallets = data["wallets"]
-        sim.fund(wallets)
+        if not isinstance(wallets, list):
+            raise TypeError("wallets must be a list")
+        await sim.fund_async(wallets)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
         return _err(400, f"bad accounts payload: {exc}")
     return web.json_response({"ok": True})
@@ -638,7 +677,7 @@ def routes(app: web.Application) -> None:
     r.add_get("/data/order/{order_id}", _auth_guard(get_order))
     r.add_get("/data/trades", _auth_guard(list_trades))
     r.add_get("/balance-allowance", _auth_guard(balance_allowance))
-    r.add_get("/balance-allowance/update", _auth_guard(balance_allowance))
+    r.add_get("/balance-allowance/update", _auth_guard(balance_allowance_update))
     r.add_post("/v1/heartbeats", _auth_guard(heartbeat))
     r.add_get("/book", book)
     r.add_post("/books", books)

@@ -1,5 +1,9 @@
 """`python -m venuesim polymarket --host H --port N [--seed S] [--accounts FILE]
-[--speed X] [--faults SPEC]`: serve the simulator and print one ready JSON line."""
+[--speed X] [--faults SPEC]`: serve the simulator and print one ready JSON line.
+
+The accounts file's wallets are funded on the local chain before the ready line:
+`collateral` in pUSD, `usdc` in USDC.e (to wrap through the Onramp), and every trading
+approval set when `approved` is true."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .chain.node import AdminTxFailed
 from .faults import Faults, FaultSpecError, parse_spec
 from .server import build_app, urls
 from .sim import Sim
@@ -95,9 +100,12 @@ def main(argv: list[str]) -> int:
     sim.faults.update(faults)
     sim.hub.apply_faults()
     try:
+        if sim.faults.onramp_paused:
+            sim.chain.call_sync(sim._set_onramp_paused, True)
         sim.fund(wallets)
-    except (KeyError, ValueError, ArithmeticError) as exc:
+    except (KeyError, ValueError, ArithmeticError, AdminTxFailed) as exc:
         print(f"polymarket simulator: bad accounts file: {exc}", file=sys.stderr)
+        sim.close()
         return 2
     asyncio.run(_serve(args, sim))
     return 0

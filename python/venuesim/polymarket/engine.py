@@ -2,7 +2,10 @@
 
 Everything that reaches here is already authenticated and validated (see orders.py).
 Price-time priority per market on the mirrored YES book; taker fees by the market's
-fee curve; makers pay none; trades move MATCHED -> MINED -> CONFIRMED over sim time.
+fee curve; makers pay none. A trade with a real wallet on either side is queued for
+settlement on the local chain (chain/settlement.py moves it MATCHED -> MINED ->
+CONFIRMED, or RETRYING -> FAILED, from the receipts); a trade between background-flow
+accounts only (no wallets) moves along over sim time with a synthetic hash.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from eth_utils.crypto import keccak
 from .book import Book, Order
 from .ledger import Ledger
 from .markets import Catalogue, Market
+from .signing import CTF_EXCHANGE_V2, NEG_RISK_CTF_EXCHANGE_V2
 from .units import ONE, taker_fee
 
 MINE_DELAY_S = 2.0  # sim seconds from match to the settlement transaction being mined
@@ -25,6 +29,12 @@ FOK_KILLED = "order couldn't be fully filled. FOK orders are fully filled or kil
 FAK_KILLED = ("no orders found to match with FAK order. FAK orders are partially filled "
               "or killed if no match is found.")
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+# Observed venue text (base units): "not enough balance / allowance: the balance is not
+# enough -> balance: 0, order amount: 5000000"; the allowance variant is by analogy.
+NOT_ENOUGH_BALANCE = ("not enough balance / allowance: the balance is not enough -> "
+                      "balance: {have}, order amount: {need}")
+NOT_ENOUGH_ALLOWANCE = ("not enough balance / allowance: the allowance is not enough -> "
+                        "allowance: {have}, order amount: {need}")
 
 
 class Rejected(Exception):
@@ -48,6 +58,13 @@ class Trade:
     tx_hash: str = ""
     fail: bool = False
     deltas: list[tuple[str, str, int]] = field(default_factory=list)
+    attempts: int = 0  # settlement transactions sent
+    block: int = 0  # block of the mined settlement
+
+    @property
+    def on_chain(self) -> bool:
+        """A real wallet is on one side: settlement goes through the chain."""
+        return bool(self.deltas)
 
 
 @dataclass
@@ -87,6 +104,11 @@ class Engine:
         self.rebates_paid: dict[str, int] = {}  # maker address -> micro pUSD
         self.rebate_log: list[dict[str, Any]] = []
         self.house_addresses: set[str] = set()
+        # Work for the chain settler, drained by it: matched trades with real wallets,
+        # resolved markets (report payouts, auto-redeem) and rebate payouts.
+        self.to_settle: list[Trade] = []
+        self.resolutions: list[Market] = []
+        self.payouts: list[tuple[str, int]] = []
 
     # ---- helpers -------------------------------------------------------------------
     def book(self, market: str) -> Book:
@@ -122,20 +144,30 @@ class Engine:
 
     # ---- placing -------------------------------------------------------------------
     def check_funds(self, m: Market, o: Order) -> None:
+        """Balance and approval as the CLOB last read them from the chain, less what
+        resting orders reserve, plus trades matched but not yet settled. The spender is
+        the exchange that settles the market (NegRisk CTF Exchange V2 for neg-risk)."""
         if o.house:
             return
         w = self.ledger.wallet(o.maker_address)
         cash, shares = self.reserved(o.maker_address)
+        spender = NEG_RISK_CTF_EXCHANGE_V2 if m.neg_risk else CTF_EXCHANGE_V2
         if o.side == "BUY":
             need = o.size * o.price // ONE
             if m.fees_enabled:
                 need += taker_fee(o.size, o.price, m.fee_rate, m.fee_exponent)
-            if w.collateral - cash < need:
-                raise Rejected("not enough balance / allowance: the balance is not enough")
-        elif w.tokens.get(o.token_id, 0) - shares.get(o.token_id, 0) < o.size:
-            raise Rejected("not enough balance / allowance: the balance is not enough")
-        if not w.approved:
-            raise Rejected("not enough balance / allowance: the allowance is not enough")
+            have = max(w.available_collateral - cash, 0)
+            if have < need:
+                raise Rejected(NOT_ENOUGH_BALANCE.format(have=have, need=need))
+            allowance = max(w.allowances.get(spender, 0) - cash, 0)
+            if allowance < need:
+                raise Rejected(NOT_ENOUGH_ALLOWANCE.format(have=allowance, need=need))
+        else:
+            have = max(w.available_tokens(o.token_id) - shares.get(o.token_id, 0), 0)
+            if have < o.size:
+                raise Rejected(NOT_ENOUGH_BALANCE.format(have=have, need=o.size))
+            if not w.operators.get(spender, False):
+                raise Rejected(NOT_ENOUGH_ALLOWANCE.format(have=0, need=o.size))
 
     def place(self, o: Order, post_only: bool, now: float) -> PlaceResult:
         m = self.catalogue.markets[o.market]
@@ -212,6 +244,8 @@ class Engine:
             t.deltas.append((taker.maker_address, "", -fee))
         for addr, token, delta in t.deltas:
             self.ledger.move(addr, token, delta)
+        if t.on_chain:
+            self.to_settle.append(t)
         taker.matched += qty
         maker.matched += qty
         taker.associate_trades.append(tid)
@@ -273,13 +307,13 @@ class Engine:
             if t.status in ("CONFIRMED", "FAILED"):
                 del self.pending[t.id]
                 continue
+            if t.on_chain:
+                continue  # the chain settler moves it
             age = now - t.match_time
             if t.fail:
                 if t.status == "MATCHED" and age >= MINE_DELAY_S:
                     self._set_trade(t, "RETRYING", now)
                 elif t.status == "RETRYING" and age >= CONFIRM_DELAY_S:
-                    for addr, token, delta in t.deltas:
-                        self.ledger.move(addr, token, -delta)
                     self._set_trade(t, "FAILED", now)
             elif t.status == "MATCHED" and age >= MINE_DELAY_S:
                 t.tx_hash = "0x" + keccak(text=f"tx|{t.id}").hex()
@@ -287,24 +321,22 @@ class Engine:
             elif t.status == "MINED" and age >= CONFIRM_DELAY_S:
                 self._set_trade(t, "CONFIRMED", now)
 
+    def set_trade(self, t: Trade, status: str, now: float) -> None:
+        self._set_trade(t, status, now)
+
     def _set_trade(self, t: Trade, status: str, now: float) -> None:
         t.status = status
         t.last_update = now
         self._emit("trade", t.market, trade=t)
 
     def resolve(self, m: Market, now: float) -> None:
-        """Cancel what rests, pay 1 pUSD per winning share (auto-redeem), note the winner."""
+        """Cancel what rests; the settler reports the payouts on chain and auto-redeems
+        (1 pUSD per winning share) once the market's earlier trades have settled."""
         for o in list(self.open_orders()):
             if o.market == m.condition_id:
                 self._remove(o, "CANCELED_MARKET_RESOLVED")
-        if m.winner is None:
-            return
-        win = m.token_ids[m.winner]
-        for addr, w in self.ledger.wallets.items():
-            for tok in m.token_ids:
-                held = w.tokens.pop(tok, 0)
-                if tok == win and held > 0:
-                    self.ledger.move(addr, "", held)
+        if m.winner is not None:
+            self.resolutions.append(m)
 
     def pay_rebates(self, day: str) -> None:
         """Pay each fee market's rebate pool (rebateRate x taker fees) to its makers,
@@ -322,6 +354,7 @@ class Engine:
                 self.rebates_paid[addr] = self.rebates_paid.get(addr, 0) + amount
                 if addr not in self.house_addresses:
                     self.ledger.move(addr, "", amount)
+                    self.payouts.append((addr, amount))
                 self.rebate_log.append({"date": day, "condition_id": cond, "maker_address": addr,
                                         "amount": amount, "pool": pool})
         self.maker_fee_equiv = {}

@@ -3,7 +3,9 @@
 SPEC is comma-separated key=value: http_500, http_425, http_503 (probabilities per
 CLOB request), slow_ms (added latency), mode (normal | post_only | cancel_only),
 ws_market / ws_user (ok | stall | drop), trade_fail (probability a trade ends
-FAILED after RETRYING), rate_limit_scale (multiplies every rate limit).
+FAILED after RETRYING: its settlement transaction reverts on chain, twice),
+rate_limit_scale (multiplies every rate limit), onramp_paused (true: the Collateral
+Onramp is paused on chain, so `wrap` reverts with OnlyUnpaused()).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Faults:
     ws_user: str = "ok"
     trade_fail: float = 0.0
     rate_limit_scale: float = 1.0
+    onramp_paused: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -37,6 +40,11 @@ class Faults:
             if key not in known:
                 raise FaultSpecError(f"unknown fault {key!r}")
             current = getattr(self, key)
+            if isinstance(current, bool):
+                if str(raw).lower() not in ("true", "false", "1", "0"):
+                    raise FaultSpecError(f"{key} is true or false")
+                setattr(self, key, str(raw).lower() in ("true", "1"))
+                continue
             try:
                 value: Any = type(current)(raw)
             except (TypeError, ValueError) as exc:

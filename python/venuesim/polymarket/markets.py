@@ -3,6 +3,7 @@ fee-free long-horizon markets and one neg-risk event, all derived from the seed.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from enum import Enum
 
 from eth_utils.crypto import keccak
 
+from .chain.addresses import ADMIN, USDC_E
+from .chain.ids import condition_id, position_id
 from .clock import iso8601
 
 UPDOWN_PERIOD_S = 900
@@ -74,14 +77,15 @@ def _h(*parts: str) -> bytes:
     return keccak(text="|".join(parts))
 
 
-def _token_id(seed: int, slug: str, idx: int) -> str:
-    return str(int.from_bytes(_h(str(seed), slug, "token", str(idx)), "big") >> 4)
-
-
+@functools.lru_cache(maxsize=4096)  # roll() asks again for the same windows every tick
 def _ids(seed: int, slug: str) -> tuple[str, str, tuple[str, str]]:
-    cond = "0x" + _h(str(seed), slug, "condition").hex()
-    qid = "0x" + _h(str(seed), slug, "question").hex()
-    return cond, qid, (_token_id(seed, slug, 0), _token_id(seed, slug, 1))
+    """(condition id, question id, (token 0, token 1)) as the Conditional Tokens derive
+    them: the simulator's admin is every condition's oracle, and positions are
+    collateralised by USDC.e (index set 1 = outcome 0, 2 = outcome 1)."""
+    qid = _h(str(seed), slug, "question")
+    cond = condition_id(ADMIN, qid)
+    return ("0x" + cond.hex(), "0x" + qid.hex(),
+            (str(position_id(USDC_E, cond, 1)), str(position_id(USDC_E, cond, 2))))
 
 
 class Catalogue:

@@ -141,8 +141,9 @@ def parse_submission(body: Any, *, api_key: str, key_address: str, catalogue: Ca
             raise Rejected(f"invalid amounts, the {side.lower()} orders size supports a max "
                            "accuracy of 2 decimals")
         if (cash * ONE) % shares:
-            raise Rejected(f"order {oid} is invalid. Price breaks minimum tick size rule: "
-                           f"{market.tick}")
+            shown = format((Decimal(cash) / Decimal(shares)).normalize(), "f")
+            raise Rejected(f"order {oid} is invalid. Price ({shown}) breaks minimum tick "
+                           f"size rule: {market.tick}")
         price = cash * ONE // shares
     else:
         # Market orders: the client rounds the amounts, so the implied price is the

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .api import SIM_KEY, faults_and_limits, routes
+from .chain.rpc import handler as rpc_handler
 from .sim import Sim
 
 
@@ -27,12 +28,20 @@ def build_app(sim: Sim) -> web.Application:
     app.router.add_get("/ws/market", ws_market)
     app.router.add_get("/ws/user", ws_user)
 
+    app.router.add_post("/rpc", rpc_handler(sim.chain))
+
+    async def background() -> None:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(sim.run(), name="polymarket-sim-loop")
+            tg.create_task(sim.settler.run(), name="polymarket-chain-settler")
+
     async def loop_ctx(_app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(sim.run(), name="polymarket-sim-loop")
+        task = asyncio.create_task(background(), name="polymarket-background")
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        sim.close()
 
     async def close_ws(_app: web.Application) -> None:
         for c in list(sim.hub.conns):
@@ -46,4 +55,5 @@ def build_app(sim: Sim) -> web.Application:
 def urls(host: str, port: int) -> dict[str, str | None]:
     base = f"http://{host}:{port}"
     return {"clob": base, "ws_market": f"ws://{host}:{port}/ws/market",
-            "ws_user": f"ws://{host}:{port}/ws/user", "gamma": f"{base}/gamma", "rpc": None}
+            "ws_user": f"ws://{host}:{port}/ws/user", "gamma": f"{base}/gamma",
+            "rpc": f"{base}/rpc"}

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from eth_utils.address import is_hex_address
+
 from .auth import KeyStore
+from .chain.addresses import COLLATERAL_ONRAMP, USDC_E
+from .chain.node import WalletState
+from .chain.settlement import Settler
+from .chain.worker import ChainWorker
 from .clock import SimClock
 from .engine import Engine, Event
 from .faults import Faults
@@ -46,6 +52,7 @@ class Stats:
 
     def reject(self, address: str, reason: str) -> None:
         key = reason if "0x" not in reason else reason.rsplit(". ", maxsplit=1)[-1]
+        key = key.split(" -> ", maxsplit=1)[0]  # drop the amounts of balance refusals
         self.rejected[key.strip()] = self.rejected.get(key.strip(), 0) + 1
         if address:
             self.account(address)["rejected"] += 1
@@ -76,15 +83,62 @@ class Sim:
         self.rebate_day = int(now // DAY_S)
         self._last_now = now
         self.urls: dict[str, str | None] = {}
+        self.chain = ChainWorker()
+        self.settler = Settler(self.clock, self.engine, self.catalogue, self.ledger,
+                               self.chain, on_change=self.publish)
+        self.onramp_paused = False
 
-    # ---- accounts ------------------------------------------------------------------
+    # ---- accounts (the faucet) -------------------------------------------------------
+    @staticmethod
+    def _faucet_args(w: dict[str, Any], startup: bool) -> tuple[str, int, int, bool | None]:
+        address = str(w["address"])
+        if not is_hex_address(address):
+            raise ValueError(f"bad address {address!r}")
+        pusd = to_micro(str(w.get("collateral", "0")))
+        usdc = to_micro(str(w.get("usdc", "0")))
+        if pusd < 0 or usdc < 0:
+            raise ValueError("amounts must not be negative")
+        approved = bool(w["approved"]) if "approved" in w else None
+        if startup and approved is False:
+            approved = None  # nothing to revoke on a fresh chain
+        return address, pusd, usdc, approved
+
+    def _fund_one(self, address: str, pusd: int, usdc: int, approved: bool | None
+                  ) -> WalletState:
+        self.chain.chain.fund(address, pusd, usdc, approved)
+        known = sorted(self.ledger.wallet(address).token_ids())
+        return self.chain.chain.read_wallet(address, known)
+
     def fund(self, wallets: list[dict[str, Any]]) -> None:
+        """At start-up (no event loop yet): mint pUSD / USDC.e on the chain and, when
+        `approved` is true, set every trading approval; then read the wallet back."""
         for w in wallets:
-            wallet = self.ledger.wallet(str(w["address"]))
-            wallet.collateral += to_micro(str(w.get("collateral", "0")))
-            wallet.usdc += to_micro(str(w.get("usdc", "0")))
-            if "approved" in w:
-                wallet.approved = bool(w["approved"])
+            args = self._faucet_args(w, startup=True)
+            self.ledger.apply_chain(args[0], self.chain.call_sync(self._fund_one, *args))
+
+    async def fund_async(self, wallets: list[dict[str, Any]]) -> None:
+        """`POST /_sim/accounts`: the same, on the chain thread; `approved` false revokes."""
+        todo = [self._faucet_args(w, startup=False) for w in wallets]
+        for args in todo:
+            self.ledger.apply_chain(args[0], await self.chain.call(self._fund_one, *args))
+
+    async def refresh_wallet(self, address: str, token_ids: list[str]) -> None:
+        """Re-read a wallet from the chain (`/balance-allowance/update`, first contact)."""
+        known = sorted(set(token_ids) | self.ledger.wallet(address).token_ids())
+        state = await self.chain.call(self.chain.chain.read_wallet, address, known)
+        self.ledger.apply_chain(address, state)
+
+    def _set_onramp_paused(self, paused: bool) -> None:
+        self.chain.chain.admin_call(COLLATERAL_ONRAMP, "setPaused", USDC_E, paused)
+        self.onramp_paused = paused
+
+    async def sync_chain_faults(self) -> None:
+        """Apply the chain-side faults (the Onramp pause) after a faults update."""
+        if self.faults.onramp_paused != self.onramp_paused:
+            await self.chain.call(self._set_onramp_paused, self.faults.onramp_paused)
+
+    def close(self) -> None:
+        self.chain.close()
 
     # ---- books ---------------------------------------------------------------------
     def market_of(self, token_id: str) -> Market | None:
@@ -287,9 +341,22 @@ class Sim:
                         "by_maker": {k: fmt(v) for k, v in e.rebates_paid.items()}},
             "accounts": {a: dict(v, fees=fmt(v["fees"])) for a, v in
                          self.stats.per_account.items()},
-            "balances": {a: {"collateral": fmt(w.collateral), "approved": w.approved,
-                             "tokens": {t: fmt(q) for t, q in w.tokens.items() if q}}
+            "balances": {a: {"collateral": fmt(w.available_collateral), "usdc": fmt(w.usdc),
+                             "approved": w.approved,
+                             "tokens": {t: fmt(w.available_tokens(t))
+                                        for t in sorted(w.token_ids())
+                                        if w.available_tokens(t)}}
                          for a, w in self.ledger.wallets.items()},
+            "chain": {"block": self.settler.head,
+                      "raw_transactions": self.chain.chain.raw_tx_count,
+                      "raw_transactions_refused": self.chain.chain.raw_tx_refused,
+                      "settled": self.settler.counters.settled,
+                      "reverted": self.settler.counters.reverted,
+                      "failed": self.settler.counters.failed,
+                      "redeemed": self.settler.counters.redeemed,
+                      "rebate_payouts": self.settler.counters.payouts,
+                      "queued": len(self.settler.jobs),
+                      "confirming": len(self.settler.confirming)},
             "open_orders": len(e.open_orders()),
             "markets": {"open": sum(1 for m in self.catalogue.markets.values()
                                     if m.state.value == "open"),

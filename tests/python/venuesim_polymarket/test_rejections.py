@@ -99,6 +99,7 @@ def test_off_tick_and_min_size(sim: SimProcess) -> None:
     off = order_to_json_v2(_order(KEY0, yes, 0.205, 10, tick="0.001"), creds.api_key, "GTC")
     r = _post(sim, KEY0, creds, "/order", off)
     assert r.status_code == 400 and "breaks minimum tick size rule: 0.01" in _error(r)
+    assert _error(r).startswith("order 0x") and "is invalid. Price (0.205) breaks" in _error(r)
     small = order_to_json_v2(_order(KEY0, yes, 0.2, 4), creds.api_key, "GTC")
     r = _post(sim, KEY0, creds, "/order", small)
     assert r.status_code == 400 and _error(r).endswith("Size (4) lower than the minimum: 5")
@@ -123,7 +124,9 @@ def test_insufficient_allowance(sim: SimProcess) -> None:
     r = _post(sim, KEY1, creds, "/order",
               order_to_json_v2(_order(KEY1, yes, 0.2, 10), creds.api_key, "GTC"))
     assert r.status_code == 400 and "not enough balance / allowance" in _error(r)
-    assert "allowance" in _error(r).split(":")[-1]
+    # observed venue shape: "...: the balance is not enough -> balance: X, order amount: Y"
+    assert _error(r) == ("not enough balance / allowance: the allowance is not enough -> "
+                         "allowance: 0, order amount: 2000000")
 
 
 def test_sixteen_order_batch(sim: SimProcess) -> None:
