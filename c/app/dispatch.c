@@ -199,12 +199,23 @@ static void on_instrument(struct app *a, ipc_conn_t *c, const ipc_instrument_t *
         return;
     }
     uint32_t before = a->reg->count, id;
+    int64_t old_tick = 0, old_rate = 0;
+    if (instrument_find(a->reg, (enum venue_id)in.venue, in.symbol, strlen(in.symbol), &id) == 0) {
+        old_tick = instrument_get(a->reg, id)->tick;
+        old_rate = instrument_get(a->reg, id)->usd_rate;
+    }
     char why[256];
     if (risk_add_instrument(a->risk, &in, &id, why, sizeof why) != 0) {
         ipc_conn_send_error(c, true, m->id, IPC_E_INVALID, why);
         return;
     }
-    if (a->reg->count != before) {
+    if (a->reg->count == before && (old_tick != in.tick || old_rate != in.usd_rate)) {
+        /* a tick or rate change: journaled, so a replay ends with the same */
+        app_journal_result(a, "append", jrec_instrument(a->jr, instrument_get(a->reg, id), clock_wall_ns()));
+        log_event(&a->log, LOG_INFO, "app", "instrument_updated", "venue=%s sym=%s tick=%" PRId64
+                  " usd_rate=%" PRId64, venue_name((enum venue_id)in.venue), in.symbol, in.tick,
+                  in.usd_rate);
+    } else if (a->reg->count != before) {
         app_journal_result(a, "append", jrec_instrument(a->jr, instrument_get(a->reg, id), clock_wall_ns()));
         log_event(&a->log, LOG_INFO, "app", "instrument_registered", "venue=%s sym=%s market=%s",
                   venue_name((enum venue_id)in.venue), in.symbol, in.market_key);

@@ -33,10 +33,10 @@ struct jrec {
     bool local;              /* ACCEPT: placed by the trader's own strategy */
     bool won;                /* RESOLVE: this outcome won */
     char px[48], qty[48], fee[48];
-    char cid[48];
+    char cid[VENUE_ID_CAP];
     /* REPORT */
     enum report_kind kind;
-    char voi[64], tid[64];
+    char voi[VENUE_ID_CAP], tid[VENUE_ID_CAP];
     int liq;
     /* STATE */
     int scope;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "venues/venue.h"
+
 struct app_order {
     uint64_t res;            /* 0 = empty slot */
     uint32_t inst;
@@ -20,8 +22,8 @@ struct app_order {
     bool local;              /* placed by the trader's strategy on a connector it runs */
     int64_t px, qty, filled;
     int64_t ts_ns;
-    char voi[64];
-    char cid[48];
+    char voi[VENUE_ID_CAP];
+    char cid[VENUE_ID_CAP];
 };
 
 struct order_table {

@@ -106,8 +106,22 @@ const struct instrument_registry *risk_instruments(const struct risk_engine *e) 
 
 int risk_add_instrument(struct risk_engine *e, const struct instrument *spec, uint32_t *id,
                         char *err, size_t errlen) {
-    uint32_t markets_before = e->reg.market_count;
+    uint32_t markets_before = e->reg.market_count, count_before = e->reg.count;
     if (instrument_registry_add(&e->reg, spec, id, err, errlen) != 0) return -1;
+    if (e->reg.count == count_before) {
+        /* Registered again: tick and USD rate are runtime state (a
+         * Polymarket tick_size_change, a new FX rate), so take the new ones. */
+        const struct instrument *old = &e->reg.items[*id];
+        if (old->tick != spec->tick && risk_set_tick(e, *id, spec->tick) != 0) {
+            snprintf(err, errlen, "%.80s: tick does not fit the price scale", spec->symbol);
+            return -1;
+        }
+        if (old->usd_rate != spec->usd_rate && risk_set_usd_rate(e, *id, spec->usd_rate) != 0) {
+            snprintf(err, errlen, "%.80s: invalid usd_rate", spec->symbol);
+            return -1;
+        }
+        return 0;
+    }
     if (e->reg.market_count != markets_before) {
         uint32_t m = e->reg.market_count - 1;
         memset(&e->mkt[m], 0, sizeof e->mkt[m]);

@@ -16,6 +16,12 @@
 
 #include "core/instrument.h"
 
+/* Room for an identifier (client order id, venue order id, trade id) as
+ * long as the IPC protocol allows (128 bytes) plus its NUL: Polymarket
+ * order ids are 66 characters, and a truncated trade id could make two
+ * fills look like one. */
+#define VENUE_ID_CAP 129
+
 enum order_side { SIDE_BUY = 0, SIDE_SELL = 1 };
 enum order_type { ORD_LIMIT = 0, ORD_MARKET = 1 };
 enum order_tif { TIF_GTC = 0, TIF_GTD = 1, TIF_IOC = 2, TIF_FOK = 3, TIF_FAK = 4 };
@@ -29,7 +35,7 @@ struct venue_order {
     bool post_only;
     int64_t px;              /* limit price (worst-case price for market orders) */
     int64_t qty;
-    char cid[48];            /* client order id sent to the venue */
+    char cid[VENUE_ID_CAP];  /* client order id sent to the venue */
 };
 
 enum report_kind {
@@ -46,8 +52,8 @@ struct venue_report {
     enum report_kind kind;
     uint64_t res;
     uint32_t inst;
-    char voi[64];            /* venue order id */
-    char tid[64];            /* venue trade id (fills) */
+    char voi[VENUE_ID_CAP];  /* venue order id */
+    char tid[VENUE_ID_CAP];  /* venue trade id (fills) */
     int64_t px;              /* fill price */
     int64_t qty;             /* fill quantity */
     int64_t fee;             /* fee in the quote currency at scale 8; negative = rebate */

@@ -322,6 +322,28 @@ static void test_stale_and_missing_mark(void **state) {
     fx_free(&f);
 }
 
+/* A Polymarket tick_size_change arrives as the same instrument registered
+ * again with a finer tick: the engine takes it (same id), and a price on
+ * the new grid passes tick conformance. */
+static void test_reregister_changes_tick(void **state) {
+    (void)state;
+    struct fx f;
+    fx_init(&f, NULL);
+    assert_int_equal(chk(&f, f.yes2, RISK_BUY, "0.505", "5", NULL), RISK_R_TICK);
+    struct instrument in = *instrument_get(risk_instruments(f.e), f.yes2);
+    in.tick = 1; /* 0.001 */
+    uint32_t id = 0;
+    char err[256];
+    assert_int_equal(risk_add_instrument(f.e, &in, &id, err, sizeof err), 0);
+    assert_int_equal(id, f.yes2);
+    assert_int_equal(instrument_get(risk_instruments(f.e), f.yes2)->tick, 1);
+    assert_int_equal(chk(&f, f.yes2, RISK_BUY, "0.505", "5", NULL), RISK_OK);
+    /* anything else different is still a conflict */
+    in.lot = 2;
+    assert_int_not_equal(risk_add_instrument(f.e, &in, &id, err, sizeof err), 0);
+    fx_free(&f);
+}
+
 static void test_order_rate(void **state) {
     (void)state;
     struct risk_limits lim;
@@ -430,6 +452,7 @@ int main(void) {
         cmocka_unit_test(test_min_notional_exact_boundary),
         cmocka_unit_test(test_price_collar),
         cmocka_unit_test(test_stale_and_missing_mark),
+        cmocka_unit_test(test_reregister_changes_tick),
         cmocka_unit_test(test_order_rate),
         cmocka_unit_test(test_cancel_fill_ratio),
         cmocka_unit_test(test_capacity),

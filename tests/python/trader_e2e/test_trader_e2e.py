@@ -224,3 +224,40 @@ def test_paper_quoter_trades_with_fills_and_pnl(quoting_trader: Trader) -> None:
     exposure = next(lim for lim in status["limits"]
                     if lim["limit"] == "MAX_EXPOSURE" and lim["scope"] == "global")
     assert float(exposure["value"]) <= 40.0
+
+
+def test_tick_size_change_by_registering_again(tmp_path: Path) -> None:
+    """A Polymarket tick_size_change: the gateway registers the token again with the new
+    tick; trader takes it, journals it, and still has it after a restart."""
+    cfg = base_config(tmp_path)
+    token = "7" * 70
+    inst = {"t": "instrument", "venue": "polymarket", "sym": token, "kind": "binary",
+            "market": "0x" + "ab" * 32, "complement": "8" * 70, "tick": "0.01", "lot": "0.01", "min_qty": "5",
+            "min_notional": "0", "quote_ccy": "USDC", "usd_rate": "1"}
+
+    def poly_check(c: FrameClient, px: str) -> dict[str, Any]:
+        return c.call({"t": "check", "venue": "polymarket", "sym": token, "side": "buy",
+                       "px": px, "qty": "5", "ord": "limit", "tif": "gtc", "post_only": True,
+                       "cid": f"t{time.monotonic_ns()}"})
+
+    t = start_trader(tmp_path, cfg)
+    try:
+        c = t.client()
+        first = c.call({**inst, "id": 1})
+        assert first["t"] == "ok", first
+        c.call({"t": "mark", "venue": "polymarket", "sym": token, "px": "0.5", "ts": NOW()})
+        r = poly_check(c, "0.505")
+        assert r["t"] == "check_reject" and r["name"] == "TICK", r
+        assert c.call({**inst, "id": 2, "tick": "0.001"})["t"] == "ok"
+        assert poly_check(c, "0.505")["t"] == "check_ok"
+        # a different lot is a different instrument: refused
+        assert c.call({**inst, "id": 3, "tick": "0.001", "lot": "1"})["t"] == "error"
+    finally:
+        t.stop()
+    t2 = start_trader(tmp_path, cfg)
+    try:
+        c2 = t2.client()
+        c2.call({"t": "mark", "venue": "polymarket", "sym": token, "px": "0.5", "ts": NOW()})
+        assert poly_check(c2, "0.495")["t"] == "check_ok"
+    finally:
+        t2.stop()
