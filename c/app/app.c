@@ -12,6 +12,7 @@
 #include "app/jrec.h"
 #include "app/replay.h"
 #include "core/clock.h"
+#include "core/money.h"
 #include "venues/binance/binance.h"
 #include "venues/ibkr/ibkr.h"
 #include "venues/paper/paper.h"
@@ -477,6 +478,25 @@ static void sink_conn(void *ctx, enum venue_id venue, enum venue_conn state, con
     app_drain_risk_events(a);
 }
 
+/* A venue's own view of a position (reconcile): compared, never applied. */
+static void sink_position(void *ctx, enum venue_id venue, uint32_t inst, int64_t venue_qty)
+{
+    struct app *a = ctx;
+    const struct instrument *in = instrument_get(a->reg, inst);
+    int64_t qty = 0, cost = 0;
+    if (in == NULL || risk_position(a->risk, inst, &qty, &cost, NULL, NULL, NULL, NULL) != 0)
+        return;
+    if (qty == venue_qty)
+        return;
+    char ours[MONEY_FMT_MAX], theirs[MONEY_FMT_MAX], text[160];
+    money_format(qty, in->qty_scale, ours, sizeof ours);
+    money_format(venue_qty, in->qty_scale, theirs, sizeof theirs);
+    snprintf(text, sizeof text, "venue says %s, trader's book says %s", theirs, ours);
+    log_event(&a->log, LOG_ERROR, "venue", "position_mismatch", "venue=%s sym=%s %s",
+              venue_name(venue), in->symbol, text);
+    push_event(a, "position_mismatch", venue, in->symbol, text, clock_wall_ns());
+}
+
 static uint64_t quoter_place(void *ctx, const struct venue_order *o)
 {
     return app_place_local(ctx, o);
@@ -673,7 +693,7 @@ static int adopt_open_orders(struct app *a, enum venue_id v)
 static int start_venues(struct app *a)
 {
     struct venue_sink sink = {.ctx = a, .on_report = sink_report, .on_mark = sink_mark,
-                              .on_conn = sink_conn};
+                              .on_conn = sink_conn, .on_position = sink_position};
     for (int v = 0; v < VENUE_COUNT; v++) {
         a->conn[v] = CONN_DOWN;
         if (!a->opt.exchanges[v])

@@ -71,6 +71,12 @@ struct venue_sink {
     void (*on_report)(void *ctx, enum venue_id venue, const struct venue_report *r);
     void (*on_mark)(void *ctx, uint32_t inst, int64_t px, int64_t ts_ns);
     void (*on_conn)(void *ctx, enum venue_id venue, enum venue_conn state, const char *reason);
+    /* Optional (NULL allowed): a position the venue itself reports, in the
+     * instrument's qty scale (IBKR's reqPositions while reconciling).  The
+     * app compares it with the engine's book and raises an event on a
+     * difference; it never overwrites the journal's positions with it (a
+     * manual trade on the account is the operator's to explain). */
+    void (*on_position)(void *ctx, enum venue_id venue, uint32_t inst, int64_t qty);
 };
 
 struct venue;

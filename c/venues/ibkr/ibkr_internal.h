@@ -62,6 +62,11 @@ struct ibkr_inst {
     int64_t mkt_req_id, cd_req_id;
     int64_t tws_min_tick;             /* price scale; 0 = not known */
     bool refused;                     /* TWS has no such contract (200) */
+    /* TWS's own position (reqPositions), compared with the book once it
+     * has settled: see ibkr_housekeeping. */
+    int64_t venue_pos;                /* qty scale */
+    int64_t venue_pos_ns;             /* monotonic time it arrived */
+    bool venue_pos_pending;
 };
 
 enum ibkr_term { TERM_NONE = 0, TERM_CANCEL, TERM_EXPIRE, TERM_REJECT, TERM_DONE };
@@ -132,6 +137,7 @@ struct ibkr {
     unsigned rc_waiting;
     int64_t rc_exec_req_id, rc_acct_req_id;
     char last_exec_time[40];        /* TWS time of the newest execution seen */
+    int64_t last_exec_ns;           /* monotonic time an execution last arrived */
 
     struct ibkr_order orders[IBKR_MAX_ORDERS];
     int n_open;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/money.h"
 #include "venues/ibkr/ibkr_decode.h"
 #include "venues/ibkr/ibkr_encode.h"
 #include "venues/ibkr/ibkr_internal.h"
@@ -323,6 +324,7 @@ static void on_execution(struct ibkr *k, const struct ibkr_execution *m)
     if (ibkr_exec_seen(k, m->exec_id))
         return;
     ibkr_exec_remember(k, m->exec_id);
+    k->last_exec_ns = clock_mono_ns();
     if (strncmp(m->time, k->last_exec_time, 17) > 0)
         snprintf(k->last_exec_time, sizeof k->last_exec_time, "%s", m->time);
     struct ibkr_order *o = m->client_id == k->cfg.client_id ? ibkr_order_by_id(k, m->order_id)
@@ -612,7 +614,18 @@ static void on_position(struct ibkr *k, const struct ibkr_position *m)
     log_event(k->log, LOG_INFO, "ibkr", "position", "account=%s sym=%s%s%s qty=%s avg_cost=%s",
               m->account, m->c.symbol, m->c.local_symbol[0] != '\0' ? "/" : "",
               m->c.local_symbol, m->position, m->avg_cost);
-    (void)ix;
+    if (ix < 0 || k->base.sink.on_position == NULL)
+        return;
+    struct ibkr_inst *is = &k->inst[ix];
+    int64_t qty;
+    if (money_parse_cstr(m->position, is->in->qty_scale, &qty) != MONEY_OK) {
+        log_event(k->log, LOG_WARN, "ibkr", "position_unparsed", "sym=%s qty=%s", is->in->symbol,
+                  m->position);
+        return;
+    }
+    is->venue_pos = qty;
+    is->venue_pos_ns = clock_mono_ns();
+    is->venue_pos_pending = true;
 }
 
 static void on_account_summary(struct ibkr *k, const struct ibkr_account_summary *m)
@@ -713,8 +726,33 @@ void ibkr_on_payload(struct ibkr *k, const char *payload, size_t len)
     }
 }
 
+/* TWS sends a position as soon as it changes, often before the execution
+ * and always before the commission report that lets a fill be booked; so a
+ * position is compared with the book only once things are quiet: up, no
+ * fill waiting for its commission, nothing in the outbox, and a second
+ * since the position and since the last execution. */
+#define POSITION_SETTLE_NS (1000 * NS_PER_MS)
+
+static void compare_positions(struct ibkr *k, int64_t now)
+{
+    if (k->phase != PH_UP || k->ob_len != 0 || k->base.sink.on_position == NULL ||
+        now - k->last_exec_ns < POSITION_SETTLE_NS)
+        return;
+    for (int i = 0; i < IBKR_MAX_WAITING_FILLS; i++)
+        if (k->waits[i].used)
+            return;
+    for (int i = 0; i < k->n_inst; i++) {
+        struct ibkr_inst *is = &k->inst[i];
+        if (!is->venue_pos_pending || now - is->venue_pos_ns < POSITION_SETTLE_NS)
+            continue;
+        is->venue_pos_pending = false;
+        k->base.sink.on_position(k->base.sink.ctx, VENUE_IBKR, is->cfg.inst, is->venue_pos);
+    }
+}
+
 void ibkr_housekeeping(struct ibkr *k, int64_t now)
 {
+    compare_positions(k, now);
     for (int i = 0; i < IBKR_MAX_WAITING_FILLS; i++) {
         struct ibkr_wait_fill *w = &k->waits[i];
         if (!w->used || now < w->deadline_ns)

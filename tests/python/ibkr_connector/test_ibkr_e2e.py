@@ -4,6 +4,7 @@ booked once, everything cancelled at stop."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from collections.abc import Iterator
@@ -63,6 +64,8 @@ def test_quotes_reconnects_and_books_fills_once(tmp_path: Path, sim: Sim) -> Non
         assert len(fill_lines) == fills_at_sim, (filled, fills_at_sim, fill_lines)
         assert "duplicate_fill" not in log
         assert booked() <= Decimal(5) * fills_at_sim
+        # reconcile compared TWS's positions with the trader's book: they agree
+        assert "position_mismatch" not in log
     finally:
         rc = trader.stop()
     assert rc == 0, trader.log.read_text()[-3000:]
@@ -82,3 +85,42 @@ def test_bad_ibkr_section_names_the_key(tmp_path: Path, sim: Sim) -> None:
                           str(path)], capture_output=True, timeout=20, check=False)
     assert out.returncode != 0
     assert "venues.ibkr.max_msgs_per_s" in out.stderr.decode()
+
+
+def test_position_the_trader_did_not_make_is_flagged(tmp_path: Path, sim: Sim) -> None:
+    """A trade made on the account by someone else (here ib_async as another client):
+    the next reconcile finds TWS's position differs from the trader's book and says so
+    (an event and an error line), without overwriting the book."""
+    from ib_async import IB, Forex, MarketOrder
+
+    async def outside_trade() -> None:
+        ib = IB()
+        await ib.connectAsync(sim.host, sim.port, clientId=77, timeout=10)
+        try:
+            [eurusd] = await ib.qualifyContractsAsync(Forex("EURUSD"))
+            trade = ib.placeOrder(eurusd, MarketOrder("BUY", 20000))
+            for _ in range(500):
+                if trade.orderStatus.status == "Filled":
+                    break
+                await asyncio.sleep(0.02)
+            assert trade.orderStatus.status == "Filled", trade.orderStatus
+        finally:
+            ib.disconnect()
+
+    cfg = config(tmp_path, sim)
+    cfg["strategy"]["enabled"] = False
+    trader = start_trader(tmp_path, cfg)
+    try:
+        wait_for(lambda: trader.state() == "ACTIVE", what="ibkr ACTIVE")
+        asyncio.run(outside_trade())
+        sim.fault({"disconnect": True})
+        wait_for(lambda: "position_mismatch" in trader.log.read_text(),
+                 what="position mismatch reported")
+        line = next(x for x in trader.log.read_text().splitlines() if "position_mismatch" in x)
+        assert "sym=EUR.USD" in line and "venue says 20000" in line, line
+        wait_for(lambda: trader.state() == "ACTIVE", what="ACTIVE after reconcile")
+        # the book is the journal's, not the venue's
+        rows = trader.ctl("positions").get("positions", [])
+        assert all(Decimal(str(p["qty"])) == 0 for p in rows if p.get("sym") == "EUR.USD"), rows
+    finally:
+        assert trader.stop() == 0
