@@ -766,6 +766,18 @@ int app_init(struct app *a, uv_loop_t *loop, const struct cli_options *opt)
     a->reg = risk_instruments(a->risk);
 
     if (opt->check_config) {
+        /* The connectors own their sections (venues.binance, venues.ibkr):
+         * creating one validates it, credentials included, without
+         * touching the network. */
+        struct venue_sink sink = {.ctx = a};
+        for (int v = 0; v < VENUE_COUNT; v++) {
+            if (!opt->exchanges[v] || v == VENUE_PAPER)
+                continue;
+            if (create_venue(a, (enum venue_id)v, sink) != 0)
+                return -1;
+            a->venues[v]->ops->destroy(a->venues[v]);
+            a->venues[v] = NULL;
+        }
         printf("config ok: %s\n  mode=%s live=%s state_dir=%s socket=%s kill_file=%s\n"
                "  instruments=%u strategy_lines=%d\n",
                opt->config_path, opt->mode == MODE_LIVE ? "live" : "paper",

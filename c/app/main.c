@@ -32,6 +32,8 @@ int main(int argc, char **argv)
     int rc = app_init(&app, &loop, &opt);
     if (rc == 1) { /* --check-config */
         app_free(&app);
+        uv_run(&loop, UV_RUN_DEFAULT); /* close callbacks of anything a check created */
+        uv_loop_close(&loop);
         return 0;
     }
     if (rc != 0) {

@@ -85,6 +85,17 @@ def test_bad_ibkr_section_names_the_key(tmp_path: Path, sim: Sim) -> None:
                           str(path)], capture_output=True, timeout=20, check=False)
     assert out.returncode != 0
     assert "venues.ibkr.max_msgs_per_s" in out.stderr.decode()
+    # --check-config validates the connector's section too, and touches no venue
+    checked = subprocess.run([str(TRADER_BIN), "--check-config", "--exchange", "ibkr",
+                              "--config", str(path)], capture_output=True, timeout=20,
+                             check=False)
+    assert checked.returncode == 1, checked
+    assert "venues.ibkr.max_msgs_per_s" in checked.stderr.decode()
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(config(tmp_path, sim)))
+    ok = subprocess.run([str(TRADER_BIN), "--check-config", "--exchange", "ibkr", "--config",
+                         str(good)], capture_output=True, timeout=20, check=False)
+    assert ok.returncode == 0 and b"config ok" in ok.stdout, ok
 
 
 def test_position_the_trader_did_not_make_is_flagged(tmp_path: Path, sim: Sim) -> None:
