@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ib_async import IB, Forex, MarketOrder
 from ibkr_e2e import TRADER_BIN, Sim, config, start_sim, start_trader, wait_for
 
 
@@ -102,8 +103,6 @@ def test_position_the_trader_did_not_make_is_flagged(tmp_path: Path, sim: Sim) -
     """A trade made on the account by someone else (here ib_async as another client):
     the next reconcile finds TWS's position differs from the trader's book and says so
     (an event and an error line), without overwriting the book."""
-    from ib_async import IB, Forex, MarketOrder
-
     async def outside_trade() -> None:
         ib = IB()
         await ib.connectAsync(sim.host, sim.port, clientId=77, timeout=10)

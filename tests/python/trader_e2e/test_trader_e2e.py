@@ -232,8 +232,8 @@ def test_tick_size_change_by_registering_again(tmp_path: Path) -> None:
     cfg = base_config(tmp_path)
     token = "7" * 70
     inst = {"t": "instrument", "venue": "polymarket", "sym": token, "kind": "binary",
-            "market": "0x" + "ab" * 32, "complement": "8" * 70, "tick": "0.01", "lot": "0.01", "min_qty": "5",
-            "min_notional": "0", "quote_ccy": "USDC", "usd_rate": "1"}
+            "market": "0x" + "ab" * 32, "complement": "8" * 70, "tick": "0.01", "lot": "0.01",
+            "min_qty": "5", "min_notional": "0", "quote_ccy": "USDC", "usd_rate": "1"}
 
     def poly_check(c: FrameClient, px: str) -> dict[str, Any]:
         return c.call({"t": "check", "venue": "polymarket", "sym": token, "side": "buy",
