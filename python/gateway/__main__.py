@@ -1,5 +1,7 @@
 """`python -m gateway --mode dry-run|paper|live [--config FILE] [--confirm-live]`
-and the operator verbs `status`, `stop`, `report`, `approve`.
+and the operator verbs `status`, `stop`, `report`, `metrics`, `approve`;
+`report --dsn DSN [--out DIR]` (the learning report from the record) and
+`replay --dsn DSN [--out DIR] [--mm KEY=VALUE ...]` (the market maker over recorded books).
 
 Exit codes: 0 ok, 2 bad config/arguments (the message names the field), 3 the gateway is
 not running (verbs), 1 anything else.
@@ -130,8 +132,72 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(main())
 
 
+def _record_verb(verb: str, argv: list[str]) -> int:
+    """report/replay from Postgres: no running gateway needed."""
+    ap = argparse.ArgumentParser(prog=f"python -m gateway {verb}")
+    ap.add_argument("--dsn", required=True)
+    ap.add_argument("--out", default="", help="directory for the PNG charts")
+    if verb == "replay":
+        ap.add_argument("--mm", action="append", default=[], metavar="KEY=VALUE",
+                        help="market-maker config override (decimals as strings)")
+        ap.add_argument("--tick", default="0.01")
+        ap.add_argument("--min-size", default="5")
+        ap.add_argument("--fee-rate", default="0.07")
+        ap.add_argument("--rebate-rate", default="0.2")
+    args = ap.parse_args(argv)
+    from decimal import Decimal  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from gateway import dbreport  # noqa: PLC0415
+    from gateway.mm import report as mmreport  # noqa: PLC0415
+    from gateway.mm.config import MMConfig  # noqa: PLC0415
+    from gateway.mm.types import FeeSchedule  # noqa: PLC0415
+    from recorder.store import Store  # noqa: PLC0415
+
+    async def load() -> dbreport.Loaded:
+        store = await Store.open(args.dsn, migrate=False)
+        try:
+            return await dbreport.load(store)
+        finally:
+            await store.close()
+
+    try:
+        data = asyncio.run(load())
+    except (OSError, ValueError) as exc:
+        print(f"gateway {verb}: {exc}", file=sys.stderr)
+        return 1
+    if verb == "report":
+        rep = dbreport.build(data)
+        print(dbreport.summary(data, rep))
+    else:
+        overrides: dict[str, object] = {}
+        for kv in args.mm:
+            k, _, v = kv.partition("=")
+            overrides[k] = int(v) if v.lstrip("-").isdigit() else (
+                v.lower() == "true" if v.lower() in ("true", "false") else v)
+        try:
+            cfg = MMConfig().with_overrides(overrides)
+        except ValueError as exc:
+            print(f"gateway replay: {exc}", file=sys.stderr)
+            return 2
+        res, rep = dbreport.replay(data, cfg, FeeSchedule(Decimal(args.fee_rate), 1,
+                                                          Decimal(args.rebate_rate)),
+                                   Decimal(args.tick), Decimal(args.min_size))
+        print(f"replay: {res.cycles} cycles over {len(data.books)} snapshots, "
+              f"post-only retries {res.post_only_retries}, venue rejects "
+              f"{dict(res.venue_rejects)}")
+        print(mmreport.render(rep))
+    if args.out:
+        for path in mmreport.charts(rep, Path(args.out)):
+            print(f"chart: {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("report", "replay") and any(
+            a == "--dsn" or a.startswith("--dsn=") for a in argv[1:]):
+        return _record_verb(argv[0], argv[1:])
     if argv and argv[0] == "approve":
         from gateway import approve  # noqa: PLC0415 - only this verb needs it
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -122,6 +123,27 @@ class QuoteConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StrategyConfig:
+    """`[strategy] kind = "builtin" | "mm"`; `[strategy.mm]` = MMConfig overrides (the market
+    maker's keys, validated by MMConfig.with_overrides: an unknown key or a float is refused)."""
+
+    kind: Literal["builtin", "mm"] = "builtin"
+    mm: dict[str, Any] = field(default_factory=dict)
+    bankroll: Decimal = Decimal("100")    # USDC the allocator / Kelly sizings size against
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenerSection:
+    """`[screener]`: follow per-market configs over Redis and/or run the slow screener."""
+
+    redis_url: str = ""            # "" = no Redis: no follower, no publishing
+    follow: bool = True            # apply the published per-market configs (needs redis_url)
+    run: bool = False              # run the screener job in this gateway
+    period_s: float = 3600.0       # clock seconds between two screener runs
+    params: dict[str, Any] = field(default_factory=dict)   # gateway.mm.screener.ScreenerConfig
+
+
+@dataclass(frozen=True, slots=True)
 class RecordsConfig:
     dsn: str = ""
     jsonl: str = ""
@@ -142,6 +164,7 @@ class TimingConfig:
     ws_silent_s: float = 30.0      # no frame at all (PONG included) for this long = stall
     mark_interval_s: float = 2.0
     http_timeout_s: float = 10.0
+    speed: float = 1.0             # simulator fast-forward (clock seconds per real second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +178,8 @@ class Config:
     records: RecordsConfig = field(default_factory=RecordsConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    screener: ScreenerSection = field(default_factory=ScreenerSection)
     log_level: str = "info"
     path: str = ""
 
@@ -348,14 +373,60 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         order_heartbeat_s=tm.float_("order_heartbeat_s", 5.0),
         ws_ping_s=tm.float_("ws_ping_s", 10.0), ws_silent_s=tm.float_("ws_silent_s", 30.0),
         mark_interval_s=tm.float_("mark_interval_s", 2.0),
-        http_timeout_s=tm.float_("http_timeout_s", 10.0))
+        http_timeout_s=tm.float_("http_timeout_s", 10.0),
+        speed=tm.float_("speed", 1.0))
     if timing.order_heartbeat_s >= 10:
         raise ConfigError("timing.order_heartbeat_s: must be < 10 (the venue cancels after 10 s)")
+    if live and timing.speed != 1.0:
+        raise ConfigError("timing.speed: must be 1 with live = true (only a simulator runs fast)")
     tm.done()
+    strategy = _strategy(top.sub("strategy"))
+    screener = _screener(top.sub("screener"))
     top.done()
     return Config(live=live, venue=venue, wallet=wallet, trader=trader, discovery=discovery,
                   quote=quote, records=records, control=control, timing=timing,
-                  log_level=log_level, path=str(p))
+                  strategy=strategy, screener=screener, log_level=log_level, path=str(p))
+
+
+def _strategy(s: _Section) -> StrategyConfig:
+    kind = s.str_("kind", "builtin")
+    if kind not in ("builtin", "mm"):
+        raise ConfigError(f"strategy.kind: expected builtin or mm, got {kind!r}")
+    raw = s.sub("mm").data
+    bankroll = s.dec("bankroll", Decimal("100"))
+    s.done()
+    from gateway.mm.config import MMConfig  # noqa: PLC0415 - pure, cheap
+
+    try:
+        MMConfig().with_overrides(raw)
+    except ValueError as exc:
+        # "mm config: unknown key 'x'" / "mm config: gamma must be ..." -> name the field
+        msg = str(exc).removeprefix("mm config: ")
+        m = re.match(r"unknown key '([^']+)'", msg)
+        if m:
+            raise ConfigError(f"strategy.mm.{m.group(1)}: unknown key") from exc
+        m = re.match(r"(\w+):? (.*)", msg)
+        if m:
+            raise ConfigError(f"strategy.mm.{m.group(1)}: {m.group(2)}") from exc
+        raise ConfigError(f"strategy.mm: {msg}") from exc
+    if raw and kind != "mm":
+        raise ConfigError("strategy.mm: set only with strategy.kind = \"mm\"")
+    return StrategyConfig(kind=kind, mm=dict(raw), bankroll=bankroll)  # type: ignore[arg-type]
+
+
+def _screener(s: _Section) -> ScreenerSection:
+    url = s.str_("redis_url", "")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("screener.redis_url: expected a redis:// URL")
+    out = ScreenerSection(redis_url=url, follow=s.bool_("follow", True), run=s.bool_("run", False),
+                          period_s=s.float_("period_s", 3600.0), params=dict(s.sub("params").data))
+    s.done()
+    if out.run and not url:
+        raise ConfigError("screener.run: needs screener.redis_url (it publishes there)")
+    from gateway.screenjob import screener_params  # noqa: PLC0415
+
+    screener_params(out.params)      # raises ConfigError naming screener.params.<key>
+    return out
 
 
 # ---- secrets ----------------------------------------------------------------------------

@@ -42,6 +42,9 @@ class MarketInfo:
     accepting: bool
     crypto_15m: bool
     asset: str                       # "BTC", ... for crypto markets, else ""
+    start_ts: float = 0.0            # window start of a crypto market (eventStartTime), else 0
+    gamma_spread: Decimal | None = None   # Gamma's best ask - best bid at the scan
+    volume_24h: Decimal = Decimal(0)      # Gamma's volume24hr when it has one
 
     def complement(self, token: str) -> str:
         return self.tokens[1] if token == self.tokens[0] else self.tokens[0]
@@ -89,7 +92,20 @@ def parse_market(m: dict[str, Any]) -> MarketInfo | None:
         accepting=bool(m.get("acceptingOrders")) and bool(m.get("enableOrderBook", True))
         and bool(m.get("active")) and not bool(m.get("closed")),
         crypto_15m=str(crypto.get("duration", "")) == "15m",
-        asset=str(crypto.get("asset", "")).upper())
+        asset=str(crypto.get("asset", "")).upper(),
+        start_ts=_ts(m.get("eventStartTime")),
+        gamma_spread=_opt_dec(m.get("spread")),
+        volume_24h=_opt_dec(m.get("volume24hr")) or Decimal(0))
+
+
+def _opt_dec(v: Any) -> Decimal | None:
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        d = Decimal(str(v))
+    except ArithmeticError:
+        return None
+    return d if d.is_finite() and d >= 0 else None
 
 
 class MarketSelector(Protocol):

@@ -12,15 +12,18 @@ Placements go out in batches of up to 15 (POST /orders).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from gateway.discovery import MarketInfo
 from gateway.metrics import Metrics
+from gateway.mm.reconcile import is_post_only_reject
 from gateway.orders import Fill, OrderBookOfOurs, Tracked
 from gateway.records import Recorder
 from gateway.riskbridge import ReportItem, TraderLink, TraderUnavailable
@@ -32,6 +35,20 @@ log = logging.getLogger("gateway.exec")
 
 ZERO = Decimal(0)
 BOOKED_STATUSES = ("MINED", "CONFIRMED")
+BATCH = 15                      # POST /orders takes up to 15 orders
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    market: str
+    token: str
+    side: Literal["BUY", "SELL"]
+    price: Decimal
+    size: Decimal
+    post_only: bool = True
+    order_type: str = "GTC"     # FAK: a taker order, the rest killed
+    level: int = -1
+    retries: int = 0
 
 
 def diff(desired: Iterable[DesiredOrder], resting: Iterable[Tracked], tick: Callable[[str],
@@ -65,7 +82,8 @@ class Executor:
     def __init__(self, *, venue: OrderVenue, trader: TraderLink, recorder: Recorder,
                  market_of_token: Callable[[str], MarketInfo | None],
                  tick_of: Callable[[str], Decimal], blocked: Callable[[], str | None],
-                 spawn: Callable[[Any], None], metrics: Metrics, dry_run: bool) -> None:
+                 spawn: Callable[[Any], None], metrics: Metrics, dry_run: bool,
+                 now_ns: Callable[[], int] = time.time_ns) -> None:
         self.venue = venue
         self.trader = trader
         self.recorder = recorder
@@ -83,6 +101,16 @@ class Executor:
         self.last_reject = ""
         self.last_place_ns: dict[str, int] = {}
         self.needs_reconcile = False
+        self.now_ns = now_ns
+        self.meta: dict[str, Any] = {}      # cid -> the strategy's own record of the order
+        # after a post-only rejection: (order, its meta) -> (the next attempt, its meta)
+        self.retry: Callable[[Tracked, Any], tuple[OrderSpec, Any] | None] | None = None
+        self.post_only_retries = 0
+        self.on_fill_reported: Callable[[Tracked, Fill], None] | None = None
+        self.risk_reject_ns: dict[str, int] = {}
+        self._cancels_inflight = 0
+        self._cancels_idle = asyncio.Event()
+        self._cancels_idle.set()   # market -> last trader rejection (monotonic)
 
     # ---- sync with the strategy ------------------------------------------------------
     def sync(self, market: str, desired: list[DesiredOrder], tolerance_ticks: int,
@@ -96,55 +124,110 @@ class Executor:
             self.spawn(self.place(place))
 
     # ---- placing ---------------------------------------------------------------------
-    def new_cid(self) -> str:
-        return f"{self._cid_prefix}-{next(self._cid)}"
+    def new_cid(self, level: int = -1) -> str:
+        # the ladder level rides in the client order id, so the record (orders table) and
+        # the reports built from it know which rung each order was
+        base = f"{self._cid_prefix}-{next(self._cid)}"
+        return base if level < 0 else f"{base}-L{level}"
+
+    def track(self, spec: OrderSpec, meta: Any = None) -> Tracked:
+        """Create our record of an order about to be checked and sent; from now on it
+        counts as resting for the strategy (no second placement of the same quote)."""
+        o = Tracked(self.new_cid(spec.level), spec.token, spec.market, spec.side, spec.price,
+                    spec.size, self.now_ns(), post_only=spec.post_only,
+                    order_type=spec.order_type, level=spec.level, retries=spec.retries)
+        self.orders.add(o)
+        if meta is not None:
+            self.meta[o.cid] = meta
+        return o
 
     async def place(self, desired: list[DesiredOrder], post_only: bool = True) -> list[Tracked]:
+        tracked = [self.track(OrderSpec(d.market, d.token, d.side, d.price, d.size, post_only))
+                   for d in desired if self.market_of_token(d.token) is not None]
+        await self.send(tracked)
+        return tracked
+
+    def apply_plan(self, market: str, cancels: list[Tracked], specs: list[tuple[OrderSpec, Any]],
+                   origin_ns: int) -> list[Tracked]:
+        """The market maker's plan: cancels go out at once; the placements follow once the
+        cancels are done and reported (so trader never counts the old and the new quotes
+        together), in batches of up to 15."""
+        if cancels:
+            self.cancel(cancels, origin_ns=origin_ns)
+        tracked = [self.track(spec, meta) for spec, meta in specs
+                   if self.market_of_token(spec.token) is not None]
+        if tracked:
+            self.last_place_ns[market] = time.monotonic_ns()
+            self.spawn(self._send_after(cancels, tracked))
+        return tracked
+
+    async def _send_after(self, cancels: list[Tracked], tracked: list[Tracked]) -> None:
+        for _ in range(1000):       # at most ~2 s: then trader's own check decides
+            if all(o.venue_closed for o in cancels if o.voi):
+                break
+            await asyncio.sleep(0.002)
+        if cancels:
+            await self.trader.drain_reports(1.0)
+        for i in range(0, len(tracked), BATCH):
+            await self.send(tracked[i:i + BATCH])
+
+    async def send(self, tracked: list[Tracked]) -> None:
+        """Check every order with trader, then send the accepted ones in one batch."""
+        if not tracked:
+            return
         t0 = time.perf_counter_ns()
-        tracked = []
-        for d in desired:
-            m = self.market_of_token(d.token)
-            if m is None:
-                continue
-            o = Tracked(self.new_cid(), d.token, d.market, d.side, d.price, d.size,
-                        time.time_ns())
-            self.orders.add(o)
-            tracked.append(o)
-        results = await asyncio.gather(*(self._check(o, post_only) for o in tracked))
+        results = await asyncio.gather(*(self._check(o, o.post_only) for o in tracked))
         accepted = [o for o, ok in zip(tracked, results, strict=True) if ok]
         if not accepted:
-            return tracked
+            return
         why = self.blocked()
         if why is not None:    # halted while we were asking: send nothing
             for o in accepted:
                 self._close_unsent(o, f"not sent: {why}")
-            return tracked
+            return
         reqs = []
         for o in accepted:
             m = self.market_of_token(o.token)
             assert m is not None
+            if o.cancel_wanted:         # no longer wanted while we asked: do not send
+                self._close_unsent(o, "not sent: no longer wanted")
+                continue
             o.state = "sending"
             reqs.append(PlaceRequest(o.cid, o.market, o.token, o.side, o.price, o.size,
-                                     self.tick_of(o.token), m.neg_risk, post_only))
+                                     self.tick_of(o.token), m.neg_risk, o.post_only,
+                                     o.order_type))
             self.recorder.order(token=o.token, key=str(o.res), side=o.side, price=o.price,
-                                qty=o.size, cid=o.cid, post_only=post_only)
+                                qty=o.size, cid=o.cid, post_only=o.post_only,
+                                tif=o.order_type)
+        if not reqs:
+            return
+        # cancels first: signing (CPU, in a thread that takes the GIL) must not delay a cancel
+        # request that is on its way out; wait (bounded) until those are sent and answered
+        if self._cancels_inflight:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._cancels_idle.wait()
         results2 = await self.venue.place(reqs)
         t1 = time.perf_counter_ns()
         by_cid = {r.cid: r for r in results2}
         for o in accepted:
+            if o.state != "sending":
+                continue
             res = by_cid.get(o.cid)
             if res is None:
                 res = PlaceResult(o.cid, False, error="no result", unknown=True)
             self._on_placed(o, res)
             if res.ok:
                 self.metrics.order_rtt.add(t1 - t0)
-        return tracked
 
     async def _check(self, o: Tracked, post_only: bool) -> bool:
         t0 = time.perf_counter_ns()
+        tif: p.Tif = "fak" if o.order_type == "FAK" else "fok" if o.order_type == "FOK" \
+            else "gtc"
         try:
             v = await self.trader.check(sym=o.token, side="buy" if o.side == "BUY" else "sell",
-                                        px=o.price, qty=o.size, cid=o.cid, post_only=post_only)
+                                        px=o.price, qty=o.size, cid=o.cid, post_only=post_only,
+                                        tif=tif)
         except TraderUnavailable as exc:
             o.state = "done"
             o.close_reason = str(exc)
@@ -155,6 +238,7 @@ class Executor:
             o.state = "done"
             o.close_reason = f"{v.name}: {v.reason}"
             self.checks_rejected += 1
+            self.risk_reject_ns[o.market] = time.monotonic_ns()
             self.last_reject = o.close_reason
             log.info("trader rejected %s %s @ %s x %s: %s", o.side, o.token[:12], o.price,
                      o.size, o.close_reason)
@@ -204,6 +288,13 @@ class Executor:
         log.info("venue rejected %s %s @ %s x %s: %s", o.side, o.token[:12], o.price, o.size,
                  r.error)
         self._close_unsent(o, r.error[:500])
+        if o.post_only and self.retry is not None and is_post_only_reject(r.error) \
+                and self.blocked() is None:
+            nxt = self.retry(o, self.meta.get(o.cid))
+            if nxt is not None:
+                self.post_only_retries += 1
+                t = self.track(*nxt)
+                self.spawn(self.send([t]))
 
     # ---- cancelling ------------------------------------------------------------------
     def cancel(self, orders: list[Tracked], origin_ns: int = 0) -> None:
@@ -217,6 +308,16 @@ class Executor:
         vois = [o.voi for o in orders if o.voi]
         if not vois:
             return
+        self._cancels_inflight += 1
+        self._cancels_idle.clear()
+        try:
+            await self._cancel_vois(vois, origin_ns)
+        finally:
+            self._cancels_inflight -= 1
+            if not self._cancels_inflight:
+                self._cancels_idle.set()
+
+    async def _cancel_vois(self, vois: list[str], origin_ns: int) -> None:
         trace = None
         if origin_ns:
             if self.venue.name == "live":
@@ -312,7 +413,7 @@ class Executor:
         status = norm_status(ev.get("status"))
         if not tid:
             return
-        ts_ns = time.time_ns()
+        ts_ns = self.now_ns()
         taker = self.orders.by_voi.get(str(ev.get("taker_order_id", "")))
         if taker is not None:
             px = Decimal(str(ev.get("price", "0")))
@@ -372,6 +473,10 @@ class Executor:
             self.recorder.fill(token=o.token, trade_id=known.fill_id, key=str(o.res),
                                side=o.side, price=known.price, qty=known.qty, fee=known.fee,
                                liquidity=known.liquidity, ts_ns=known.ts_ns, voi=o.voi)
+            self.recorder.order_event(token=o.token, key=str(o.res), kind="fill", voi=o.voi,
+                                      qty=known.qty)
+            if self.on_fill_reported is not None:
+                self.on_fill_reported(o, known)
         self._maybe_release(o)
 
     # ---- reconciliation (live) ---------------------------------------------------------

@@ -14,6 +14,7 @@ trader never sees a fill after it released the reservation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -58,6 +59,10 @@ class Tracked:
     close_kind: Literal["cancel", "expire", "reject", "filled", ""] = ""
     released: bool = False         # the final report (cancel/reject) went to trader
     fills: dict[str, Fill] = field(default_factory=dict)
+    post_only: bool = True
+    order_type: str = "GTC"        # GTC, or FAK for a taker exit
+    level: int = -1                # market maker ladder level (0 exit, 9 explore), -1 = none
+    retries: int = 0               # post-only retries that led to this order
 
     @property
     def remaining(self) -> Decimal:
@@ -80,6 +85,8 @@ class OrderBookOfOurs:
         self.volume = ZERO
         self.fees = ZERO
         self.maker_fee_equiv = ZERO                  # for the rebate estimate
+        # called on every inventory change: (order, fill, +1 booked / -1 taken back)
+        self.on_change: Callable[[Tracked, Fill, int], None] | None = None
 
     def add(self, o: Tracked) -> None:
         self.by_cid[o.cid] = o
@@ -118,6 +125,8 @@ class OrderBookOfOurs:
         self.fills_total += sign
         self.volume += sign * f.qty * f.price
         self.fees += sign * f.fee
+        if self.on_change is not None:
+            self.on_change(o, f, sign)
 
     def fail_fill(self, o: Tracked, f: Fill) -> None:
         """A trade FAILED on chain: take it back out of the inventory."""

@@ -17,6 +17,7 @@ its complement at 1 - p.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -76,18 +77,39 @@ class PaperVenue:
     name = "paper"
 
     def __init__(self, books: Mapping[str, Book], market_of: Callable[[str], MarketInfo | None],
-                 on_fill: Callable[[PaperFill], None]) -> None:
+                 on_fill: Callable[[PaperFill], None],
+                 on_closed: Callable[[str, str], None] | None = None,
+                 now_ns: Callable[[], int] = time.time_ns) -> None:
         self.books = books
         self.market_of = market_of
         self.on_fill = on_fill
+        self.on_closed = on_closed or (lambda _voi, _why: None)
+        self.now_ns = now_ns
+        # fills of an order taking liquidity as it is placed: delivered after place() has
+        # returned (the caller learns the order's id first, as with the venue's own events)
+        self._deferred: list[PaperFill | tuple[str, str]] = []
         self.orders: dict[str, PaperOrder] = {}
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
+        self._taking = False
+        # ids unique across restarts: trader and the record drop a trade id they have seen
+        self._run = f"{time.time_ns() // 1_000_000 % 10**11:x}"
         self.maker_fee_equiv = ZERO
 
     # ---- OrderVenue ----------------------------------------------------------------
     async def place(self, reqs: list[PlaceRequest]) -> list[PlaceResult]:
-        return [self._place(r) for r in reqs]
+        out = [self._place(r) for r in reqs]
+        if self._deferred:
+            asyncio.get_running_loop().call_soon(self._deliver)
+        return out
+
+    def _deliver(self) -> None:
+        items, self._deferred = self._deferred, []
+        for it in items:
+            if isinstance(it, PaperFill):
+                self.on_fill(it)
+            else:
+                self.on_closed(*it)
 
     async def cancel(self, vois: list[str], trace: Any = None
                      ) -> tuple[list[str], dict[str, str]]:
@@ -120,18 +142,32 @@ class PaperVenue:
         bb, ba = book.best()
         crosses = (r.side == "BUY" and ba is not None and r.price >= ba) or \
                   (r.side == "SELL" and bb is not None and r.price <= bb)
-        voi = f"paper-{next(self._ids)}"
+        voi = f"paper-{self._run}-{next(self._ids)}"
         o = PaperOrder(voi, r.token, r.side, r.price, r.size)
         if crosses:
             if r.post_only:
                 return PlaceResult(r.cid, False,
                                    error="invalid post-only order: order crosses book")
-            self._take(o, book, m)
+            if r.order_type == "FOK" and sum(
+                    (s for p, s in (book.asks if r.side == "BUY" else book.bids).items()
+                     if (p <= r.price if r.side == "BUY" else p >= r.price)), ZERO) < r.size:
+                return PlaceResult(r.cid, False, error="order couldn't be fully filled. FOK "
+                                   "orders are fully filled or killed.")
+            self._taking = True
+            try:
+                self._take(o, book, m)
+            finally:
+                self._taking = False
             if o.remaining <= 0:
                 return PlaceResult(r.cid, True, voi=voi, status="matched")
             if r.order_type in ("FOK", "FAK"):
+                self._deferred.append((voi, "FAK remainder killed"))
                 return PlaceResult(r.cid, True, voi=voi, status="matched" if o.filled
                                    else "unmatched")
+        elif r.order_type in ("FOK", "FAK"):
+            # nothing to take: the venue refuses a FAK that matches nothing
+            return PlaceResult(r.cid, False, error="no orders found to match with FAK order. "
+                               "FAK orders are partially filled or killed if no match is found.")
         o.ahead = book.size_at(r.side, r.price)
         self.orders[voi] = o
         return PlaceResult(r.cid, True, voi=voi, status="live")
@@ -154,8 +190,12 @@ class PaperVenue:
         fee = taker_fee(q, px, m) if liq == "taker" else ZERO
         if liq == "maker" and m.fees_enabled:
             self.maker_fee_equiv += q * m.fee_rate * px * (1 - px)
-        self.on_fill(PaperFill(o.voi, f"paper-t{next(self._trade_ids)}", o.token, o.side, px,
-                               q, fee, liq, time.time_ns()))
+        tid = f"paper-{self._run}-t{next(self._trade_ids)}"
+        f = PaperFill(o.voi, tid, o.token, o.side, px, q, fee, liq, self.now_ns())
+        if self._taking:
+            self._deferred.append(f)
+        else:
+            self.on_fill(f)
 
     # ---- venue market data ---------------------------------------------------------
     def on_level(self, token: str, side: str, price: Decimal, size: Decimal) -> None:

@@ -14,21 +14,26 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from recorder.records import (
+    AlertRecord,
     BookLevel,
     BookSnapshot,
     FillRecord,
     OrderEventRecord,
     OrderRecord,
+    RebateRecord,
+    RiskEventRecord,
 )
 
 log = logging.getLogger("gateway.records")
 
-Record = OrderRecord | OrderEventRecord | FillRecord | BookSnapshot
+Record = (OrderRecord | OrderEventRecord | FillRecord | BookSnapshot | RebateRecord
+          | RiskEventRecord | AlertRecord)
 SOURCE = "gateway"
 VENUE = "polymarket"
 
@@ -54,8 +59,10 @@ def _jsonable(v: Any) -> Any:
 
 
 class Recorder:
-    def __init__(self, dsn: str = "", jsonl: str = "") -> None:
+    def __init__(self, dsn: str = "", jsonl: str = "",
+                 now_ns: Callable[[], int] = time.time_ns) -> None:
         self.dsn = dsn
+        self.now_ns = now_ns      # the gateway's clock (the simulator's when fast-forwarded)
         self.jsonl = jsonl
         self._store: Any = None
         self._fh: Any = None
@@ -107,6 +114,12 @@ class Recorder:
                     await self._store.record_order_event(rec)
                 elif isinstance(rec, FillRecord):
                     await self._store.record_fill(rec)
+                elif isinstance(rec, RebateRecord):
+                    await self._store.record_rebate(rec)
+                elif isinstance(rec, RiskEventRecord):
+                    await self._store.record_risk_event(rec)
+                elif isinstance(rec, AlertRecord):
+                    await self._store.record_alert(rec)
                 else:
                     await self._store.record_book(rec)
             elif self._fh is not None:
@@ -114,7 +127,7 @@ class Recorder:
                 self._fh.write(json.dumps(row) + "\n")
                 self._fh.flush()
             self.written += 1
-        except (OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:   # asyncpg errors too: a lost row never stops trading
             self.errors += 1
             log.error("record write failed (%s): %s", type(rec).__name__, exc)
 
@@ -129,15 +142,18 @@ class Recorder:
             self._fh.close()
 
     # ---- typed helpers -------------------------------------------------------------
+    def at(self) -> datetime:
+        return ns_to_dt(self.now_ns())
+
     def order(self, *, token: str, key: str, side: str, price: Decimal, qty: Decimal,
               cid: str, voi: str = "", post_only: bool = True, tif: str = "GTC") -> None:
         self.put(OrderRecord(VENUE, token, key, "buy" if side == "BUY" else "sell", price, qty,
-                             cid, now_utc(), voi, SOURCE, tif, post_only))
+                             cid, self.at(), voi, SOURCE, tif, post_only))
 
     def order_event(self, *, token: str, key: str, kind: str, voi: str = "",
-                    reason: str = "") -> None:
+                    reason: str = "", qty: Decimal = Decimal(0)) -> None:
         self.put(OrderEventRecord(VENUE, token, key, self.next_seq(), kind,  # type: ignore[arg-type]
-                                  now_utc(), voi, reason[:500]))
+                                  self.at(), voi, reason[:500], qty))
 
     def fill(self, *, token: str, trade_id: str, key: str, side: str, price: Decimal,
              qty: Decimal, fee: Decimal, liquidity: str, ts_ns: int, voi: str) -> None:
@@ -147,6 +163,20 @@ class Recorder:
 
     def book(self, token: str, bids: list[tuple[Decimal, Decimal]],
              asks: list[tuple[Decimal, Decimal]]) -> None:
-        self.put(BookSnapshot(VENUE, token, SOURCE, self.next_seq(), now_utc(),
+        self.put(BookSnapshot(VENUE, token, SOURCE, self.next_seq(), self.at(),
                               tuple(BookLevel(p, s) for p, s in bids),
                               tuple(BookLevel(p, s) for p, s in asks)))
+
+    def rebate(self, token: str, amount: Decimal, ts_ns: int) -> None:
+        self.put(RebateRecord(VENUE, token, SOURCE, self.next_seq(), amount, "USDC", "rebate",
+                              ns_to_dt(ts_ns)))
+
+    def resolved(self, token: str, won: bool) -> None:
+        """A market resolution, in the form the recorder gives trader's RESOLVE records."""
+        self.put(RiskEventRecord(SOURCE, self.next_seq(), "market", token, "RESOLVED",
+                                 "resolved", f"{token} resolved: {'won' if won else 'lost'}",
+                                 self.at(), VENUE, token))
+
+    def alert(self, kind: str, severity: str, text: str, instrument: str = "") -> None:
+        self.put(AlertRecord(SOURCE, self.next_seq(), kind, severity, text[:2000], self.at(),
+                             VENUE, instrument))

@@ -67,6 +67,11 @@ class TraderLink:
         self.reports_sent = 0
         self.reports_dropped = 0
         self.instruments: dict[str, p.Instrument] = {}
+        # the market maker can still exit while trader says REDUCING (trader itself refuses
+        # whatever would add exposure); the built-in quoter only adds, so it stops
+        self.allow_reducing = False
+        self.on_event: Callable[[p.Event], None] = lambda _e: None
+        self.on_refprice: Callable[[p.RefPrice], None] = lambda _r: None
 
     # ---- state -----------------------------------------------------------------------
     def usable(self) -> tuple[bool, str]:
@@ -75,9 +80,13 @@ class TraderLink:
             return False, f"trader not connected ({self.gone_reason})"
         for scope in ("global", VENUE):
             st = self.states.get(scope)
-            if st != "ACTIVE":
+            if st != "ACTIVE" and not (st == "REDUCING" and self.allow_reducing):
                 return False, f"trader {scope} state is {st or 'unknown'}"
         return True, ""
+
+    @property
+    def reducing(self) -> bool:
+        return any(self.states.get(s) == "REDUCING" for s in ("global", VENUE))
 
     def _on_push(self, msg: p.Push) -> None:
         if isinstance(msg, p.State):
@@ -88,6 +97,9 @@ class TraderLink:
                 self.on_change(f"trader {msg.scope} {msg.state}: {msg.reason}")
         elif isinstance(msg, p.RefPrice):
             self.refprices[msg.sym] = msg.px
+            self.on_refprice(msg)
+        elif isinstance(msg, p.Event):
+            self.on_event(msg)
 
     def _on_gone(self, reason: str) -> None:
         self.gone_reason = reason
@@ -113,7 +125,7 @@ class TraderLink:
                 try:
                     for inst in list(self.instruments.values()):
                         await client.register_instrument(inst)
-                    await client.subscribe(("state", "refprice"))
+                    await client.subscribe(("state", "refprice", "events"))
                 except (TraderGone, TraderError) as exc:
                     log.error("trader session setup failed: %s", exc)
                     await client.close()

@@ -3,6 +3,7 @@ the 429 back-off against the simulator, the execution diff and the paper queue m
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import subprocess
@@ -186,6 +187,9 @@ async def test_paper_queue_and_fees() -> None:
     # a non-post-only BUY that crosses takes the ask and pays the taker fee curve
     await pv.place([PlaceRequest("c3", "m", "Y", "BUY", D("0.53"), D(10), D("0.01"), False,
                                  post_only=False)])
+    # its fills arrive after place() returned (the caller knows the order id first)
+    assert fills[-1].liquidity == "maker"
+    await asyncio.sleep(0)
     assert fills[-1].liquidity == "taker" and fills[-1].qty == 10
     assert fills[-1].fee == taker_fee(D(10), D("0.53"), m) == D("0.17437")
     # the on-chain example of shared/research/polymarket.md: 7.575758 sh @0.66, rate 0.05
