@@ -269,9 +269,51 @@ static const char *report_kind_name(enum report_kind k)
     return (unsigned)k < 5 ? names[k] : "?";
 }
 
+/* A fill whose reservation is no longer open (res closed or 0), from a
+ * connector that vouches the order was ours and says its side (venue.h):
+ * the venue traded it, so it goes into the position, once per trade id
+ * (the engine ignores a trade id it has booked), and is journaled only
+ * when booked so a re-found fill leaves no record.  It is an anomaly: the
+ * order was closed here while it could still fill. */
+static int apply_orphan_fill(struct app *a, const struct venue_report *r, char *err,
+                             size_t errlen)
+{
+    const struct instrument *in = instrument_get(a->reg, r->inst);
+    if (in == NULL || r->qty <= 0 || r->px <= 0 || r->tid[0] == '\0') {
+        snprintf(err, errlen, "fill of closed reservation %" PRIu64 " is incomplete", r->res);
+        return -1;
+    }
+    int64_t now = r->ts_ns != 0 ? r->ts_ns : clock_wall_ns();
+    int rc = risk_on_fill(a->risk, r->res, r->inst, (int)r->side, r->tid, r->qty, r->px, r->fee,
+                          r->liq, now);
+    if (rc == RISK_FILL_DUPLICATE)
+        return 0;
+    if (rc < 0) {
+        snprintf(err, errlen, "risk engine refused the fill of closed reservation %" PRIu64
+                 " (code %d)", r->res, rc);
+        return -1;
+    }
+    if (a->replaying)
+        return 0;
+    if (a->jr != NULL)
+        app_journal_result(a, "append", jrec_report(a->jr, in, (int)r->side, r));
+    char text[200];
+    snprintf(text, sizeof text, "fill %s of an order whose reservation %" PRIu64
+             " was already closed: booked into the position", r->tid, r->res);
+    log_event(&a->log, LOG_ERROR, "order", "fill_without_reservation",
+              "res=%" PRIu64 " venue=%s sym=%s side=%s qty=%" PRId64 " px=%" PRId64 " tid=%s",
+              r->res, venue_name((enum venue_id)in->venue), in->symbol,
+              r->side == SIDE_BUY ? "buy" : "sell", r->qty, r->px, r->tid);
+    push_event(a, "anomaly", in->venue, in->symbol, text, now);
+    app_drain_risk_events(a);
+    return 0;
+}
+
 int app_apply_report(struct app *a, const struct venue_report *r, char *err, size_t errlen)
 {
     struct app_order *o = order_table_get(&a->orders, r->res);
+    if (o == NULL && r->kind == REPORT_FILL && r->side_known)
+        return apply_orphan_fill(a, r, err, errlen);
     if (o == NULL) {
         snprintf(err, errlen, "reservation %" PRIu64 " is not open", r->res);
         return -1;
@@ -773,8 +815,13 @@ int app_init(struct app *a, uv_loop_t *loop, const struct cli_options *opt)
         for (int v = 0; v < VENUE_COUNT; v++) {
             if (!opt->exchanges[v] || v == VENUE_PAPER)
                 continue;
-            if (create_venue(a, (enum venue_id)v, sink) != 0)
+            if (create_venue(a, (enum venue_id)v, sink) != 0) {
+                /* Connectors checked before this one were destroyed; their
+                 * handles close on the loop, which main() does not run on
+                 * an error exit. */
+                uv_run(a->loop, UV_RUN_DEFAULT);
                 return -1;
+            }
             a->venues[v]->ops->destroy(a->venues[v]);
             a->venues[v] = NULL;
         }

@@ -80,6 +80,10 @@ static int replay_report(struct replay_ctx *c, uint64_t seq, const struct jrec *
     snprintf(rep.voi, sizeof rep.voi, "%s", r->voi);
     snprintf(rep.tid, sizeof rep.tid, "%s", r->tid);
     snprintf(rep.reason, sizeof rep.reason, "%s", r->text);
+    /* A fill journaled for a reservation that was already closed (app.c
+     * apply_orphan_fill) replays the same way: its side is in the record. */
+    rep.side_known = r->kind == REPORT_FILL;
+    rep.side = r->side == SIDE_SELL ? SIDE_SELL : SIDE_BUY;
     if (money_parse_cstr(r->px, in->price_scale, &rep.px) != 0 ||
         money_parse_cstr(r->qty, in->qty_scale, &rep.qty) != 0 ||
         money_parse_cstr(r->fee, INSTRUMENT_QUOTE_SCALE, &rep.fee) != 0) {

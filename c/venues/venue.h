@@ -60,6 +60,14 @@ struct venue_report {
     enum liquidity liq;
     int64_t ts_ns;           /* venue time of the event, Unix ns */
     char reason[128];        /* reject/cancel reason as the venue said it */
+    /* Fills only, and only for a fill whose reservation is no longer open
+     * (it raced a cancel, or a reconcile found it after the journal had
+     * closed the order; res may then be 0): the connector vouches that the
+     * order was ours and says its side, and the app books the fill into the
+     * position (once per trade id) with an anomaly event.  Without
+     * side_known such a fill is refused, as before. */
+    bool side_known;
+    enum order_side side;
 };
 
 /* Connection state a connector reports: the app maps it to trading states

@@ -1,6 +1,8 @@
 /* test_binance_book.c - the local book procedure (snapshot + buffered diffs,
  * U/u continuity, gaps), signing (the docs' HMAC vectors, Ed25519 round
- * trip), key file permissions, and URL encoding. */
+ * trip), key file permissions, URL encoding, and that an HTTP client closed
+ * before it sent anything frees itself without the loop running (the
+ * connector's error exits; ASan's leak check is the assertion). */
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -16,7 +18,10 @@
 
 #include <cmocka.h>
 
+#include <uv.h>
+
 #include "venues/binance/bn_book.h"
+#include "venues/binance/bn_http.h"
 #include "venues/binance/bn_sign.h"
 
 static struct bn_diff diff(uint64_t U, uint64_t u, const struct bn_level *lv, int nb, int na)
@@ -258,13 +263,33 @@ static void test_url_encode(void **state)
     assert_int_equal(bn_url_encode("abcdef", 6, out, 4), -1);
 }
 
+static void http_never_called(void *ctx, void *user, const struct bn_http_resp *r)
+{
+    (void)ctx;
+    (void)user;
+    (void)r;
+    fail_msg("no request was made");
+}
+
+static void test_http_close_unused_without_loop(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct bn_http *h = NULL;
+    assert_int_equal(bn_http_create(&loop, http_never_called, NULL, 1000, &h), 0);
+    bn_http_close(h);
+    /* nothing left on the loop: it closes at once, and the client is freed */
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snapshot_then_diffs), cmocka_unit_test(test_snapshot_not_joining),
         cmocka_unit_test(test_sorted_sides),        cmocka_unit_test(test_hmac_vectors),
         cmocka_unit_test(test_ed25519_roundtrip),   cmocka_unit_test(test_key_file_modes),
-        cmocka_unit_test(test_url_encode),
+        cmocka_unit_test(test_url_encode),         cmocka_unit_test(test_http_close_unused_without_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,6 +213,7 @@ static void tick_cb(uv_timer_t *t)
     int64_t now = clock_mono_ns();
     watch(b, &b->market, now);
     watch(b, &b->api, now);
+    bn_market_watch_stall(b, now);
     bn_advance(b);
 }
 
@@ -313,6 +314,7 @@ static int add_symbols(struct binance *b, const struct instrument_registry *reg,
             s->lower[k] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
         }
         bn_book_init(&s->book, 5000);
+        s->last_tid = -1;
     }
     if (b->n_syms == 0) {
         snprintf(err, errlen, "no instrument with \"venue\": \"binance\" in \"instruments\"");

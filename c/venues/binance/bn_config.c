@@ -31,7 +31,8 @@ int bn_config_load(const json_t *cfg, struct bn_config *out, struct bn_signer *s
                                        "credentials", "depth_stream", "depth_limit",
                                        "recv_window_ms", "request_timeout_ms", "reconnect_min_ms",
                                        "reconnect_max_ms", "default_retry_after_s",
-                                       "ws_ping_ms", "ws_timeout_ms", NULL};
+                                       "ws_ping_ms", "ws_timeout_ms", "stall_after_ms",
+                                       "trades_lookback_ms", NULL};
     static const char *const http[] = {"http://", "https://", NULL};
     static const char *const ws[] = {"ws://", "wss://", NULL};
     memset(out, 0, sizeof *out);
@@ -50,6 +51,8 @@ int bn_config_load(const json_t *cfg, struct bn_config *out, struct bn_signer *s
     out->default_retry_after_s = 60;
     out->ws_ping_ms = 5000;
     out->ws_timeout_ms = 15000;
+    out->stall_after_ms = 5000;
+    out->trades_lookback_ms = 3600000;
     int stream = 0;
     static const char *const streams[] = {"depth@100ms", "depth"};
     bool present = false;
@@ -73,7 +76,12 @@ int bn_config_load(const json_t *cfg, struct bn_config *out, struct bn_signer *s
         js_get_int(cfg, PATH, "ws_ping_ms", JS_OPTIONAL, 100, 600000, &out->ws_ping_ms, NULL,
                    err, errlen) != 0 ||
         js_get_int(cfg, PATH, "ws_timeout_ms", JS_OPTIONAL, 200, 600000, &out->ws_timeout_ms,
-                   NULL, err, errlen) != 0)
+                   NULL, err, errlen) != 0 ||
+        js_get_int(cfg, PATH, "stall_after_ms", JS_OPTIONAL, 0, 600000, &out->stall_after_ms,
+                   NULL, err, errlen) != 0 ||
+        /* myTrades refuses a window over 24 h */
+        js_get_int(cfg, PATH, "trades_lookback_ms", JS_OPTIONAL, 60000, 86400000,
+                   &out->trades_lookback_ms, NULL, err, errlen) != 0)
         return -1;
     if (out->ws_timeout_ms <= out->ws_ping_ms)
         return js_errorf(err, errlen, PATH, "ws_timeout_ms", "must be > ws_ping_ms");

@@ -25,6 +25,11 @@ struct bn_config {
     int64_t ws_ping_ms;              /* ping a socket silent this long, default 5000 */
     int64_t ws_timeout_ms;           /* drop a socket silent (no frame, no pong) this long,
                                       * default 15000 */
+    int64_t stall_after_ms;          /* no depth event on a synced symbol this long: probe
+                                      * the venue's book id, stalled if it moved on;
+                                      * default 5000, 0 = off */
+    int64_t trades_lookback_ms;      /* first trade sweep of a process: the account's
+                                      * trades of this window, default 3600000 */
 };
 
 /* Parses cfg (venues.binance) and loads the credentials into signer.

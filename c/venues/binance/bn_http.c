@@ -38,6 +38,8 @@ struct bn_http {
     struct bn_http_req *reqs;  /* in flight */
     int n_reqs;
     int open_handles;          /* timer + polls; freed at 0 once closing */
+    bool timer_ready;          /* initialised on first use, so a client that never sent
+                                * anything closes without the loop running */
     struct bn_poll *polls;
     CURL *idle[16];            /* finished easy handles, reset for reuse */
     int n_idle;
@@ -199,10 +201,20 @@ static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
     struct bn_http *h = userp;
-    if (timeout_ms < 0)
-        uv_timer_stop(&h->timer);
-    else
-        uv_timer_start(&h->timer, timer_cb, (uint64_t)timeout_ms, 0);
+    if (timeout_ms < 0) {
+        if (h->timer_ready)
+            uv_timer_stop(&h->timer);
+        return 0;
+    }
+    if (!h->timer_ready) {
+        if (h->closing)
+            return 0;
+        uv_timer_init(h->loop, &h->timer);
+        h->timer.data = h;
+        h->timer_ready = true;
+        h->open_handles++;
+    }
+    uv_timer_start(&h->timer, timer_cb, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -276,9 +288,6 @@ int bn_http_create(uv_loop_t *loop, bn_http_cb cb, void *ctx, long timeout_ms,
     h->cb = cb;
     h->ctx = ctx;
     h->timeout_ms = timeout_ms;
-    uv_timer_init(loop, &h->timer);
-    h->timer.data = h;
-    h->open_handles = 1;
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
@@ -362,6 +371,9 @@ void bn_http_close(struct bn_http *h)
         close_poll(h->polls);
     while (h->n_idle > 0)
         curl_easy_cleanup(h->idle[--h->n_idle]);
-    uv_timer_stop(&h->timer);
-    uv_close((uv_handle_t *)&h->timer, timer_closed);
+    if (h->timer_ready) {
+        uv_timer_stop(&h->timer);
+        uv_close((uv_handle_t *)&h->timer, timer_closed);
+    }
+    maybe_free(h);   /* now if no uv handle was ever opened (an error exit before start) */
 }

@@ -28,6 +28,10 @@
 #define BN_MAX_ORDERS 512
 #define BN_OUTBOX 4096
 #define BN_MAX_LEVELS 10000
+#define BN_CLOSED 256              /* orders freed in this process, kept for late trades */
+#define BN_CLOSED_TIDS 32
+#define BN_OWNERS 512              /* order id -> ours or not, learnt by the trade sweep */
+#define BN_TRADES_PAGE 1000        /* myTrades limit (the venue's maximum) */
 #define BN_ROOM "binance"
 
 struct bn_symbol {
@@ -42,6 +46,37 @@ struct bn_symbol {
     int snapshot_fails;
     int64_t snapshot_retry_ns;      /* monotonic */
     int64_t last_mark;
+    /* trade sweep (bn_sweep.c): the highest trade id a sweep has seen for
+     * this symbol, -1 until the first sweep of this process */
+    int64_t last_tid;
+    int owner_pending;              /* order queries the sweep waits for */
+    /* stall watch (bn_market.c) */
+    int64_t last_depth_ns;          /* monotonic: last diff event of this symbol */
+    bool probe_inflight;
+    int64_t probe_sent_ns, probe_next_ns, stall_check_ns;
+    uint64_t probe_venue_id;        /* the venue's lastUpdateId the probe saw */
+    int64_t sweep_from_ms;          /* startTime while last_tid is still -1 */
+};
+
+/* An order freed in this process: a trade of it the sweep finds later (a
+ * fill that raced its cancel, myTrades catching up) is still reported, for
+ * its reservation, once. */
+struct bn_closed {
+    int64_t order_id;               /* 0 = empty slot */
+    int sym;
+    uint64_t res;
+    uint32_t inst;
+    enum order_side side;
+    int n_tids;
+    int64_t tids[BN_CLOSED_TIDS];
+};
+
+/* What the sweep learnt about an order the connector does not know. */
+enum bn_owner { BN_OWNER_UNKNOWN = 0, BN_OWNER_OURS = 1, BN_OWNER_FOREIGN = 2 };
+struct bn_owner_memo {
+    int64_t order_id;
+    int sym;
+    enum bn_owner owner;
 };
 
 struct bn_order {
@@ -66,7 +101,8 @@ struct bn_order {
 
 enum bn_req_kind {
     BN_REQ_TIME, BN_REQ_EXINFO, BN_REQ_SNAPSHOT, BN_REQ_PLACE, BN_REQ_CANCEL, BN_REQ_QUERY,
-    BN_REQ_TRADES, BN_REQ_OPEN_ORDERS, BN_REQ_ACCOUNT, BN_REQ_CANCEL_FOREIGN
+    BN_REQ_TRADES, BN_REQ_OPEN_ORDERS, BN_REQ_ACCOUNT, BN_REQ_CANCEL_FOREIGN,
+    BN_REQ_SWEEP, BN_REQ_OWNER, BN_REQ_PROBE
 };
 
 struct bn_req {
@@ -102,6 +138,10 @@ struct binance {
     int n_syms;
     struct bn_order orders[BN_MAX_ORDERS];
     int n_orders;
+    struct bn_closed closed[BN_CLOSED];
+    unsigned closed_next;
+    struct bn_owner_memo owners[BN_OWNERS];
+    unsigned owners_next;
     struct bn_level levels[BN_MAX_LEVELS];   /* parse scratch */
 
     /* start-up knowledge */
@@ -125,6 +165,7 @@ struct binance {
     bool recon_active;
     uint64_t gen;
     int recon_pending;
+    int recon_phase;                 /* 1: orders + account, 2: trade sweep */
     int recon_fills;
     int64_t recon_retry_ns;
 
@@ -204,6 +245,21 @@ void bn_report_simple(struct binance *b, struct bn_order *o, enum report_kind ki
                       int64_t qty, const char *reason);
 /* Reject an order locally on the next loop turn (never reached the wire). */
 void bn_reject_local(struct binance *b, const struct venue_order *o, const char *why);
+
+/* bn_sweep.c */
+void bn_sweep_start(struct binance *b);
+void bn_on_sweep(struct binance *b, const struct bn_req *req, const struct bn_http_resp *r);
+void bn_on_owner(struct binance *b, const struct bn_req *req, const struct bn_http_resp *r);
+/* Keeps a freed order for trades that show up after it was closed. */
+void bn_closed_keep(struct binance *b, const struct bn_order *o);
+
+/* bn_market.c: stall watch */
+void bn_market_watch_stall(struct binance *b, int64_t now);
+void bn_on_probe(struct binance *b, const struct bn_req *req, const struct bn_http_resp *r);
+
+/* Commission in the quote currency at scale 8 (bn_orders.c). */
+int64_t bn_fee_in_quote(struct binance *b, const struct bn_symbol *s, int64_t fee,
+                        const char *asset, int64_t px);
 
 /* bn_reconcile.c */
 void bn_reconcile_start(struct binance *b);

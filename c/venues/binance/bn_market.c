@@ -78,6 +78,7 @@ static void apply_diff(struct binance *b, struct bn_symbol *s, const struct bn_d
 {
     struct bn_diff diff = {.first_id = d->first_id, .last_id = d->last_id, .lv = b->levels,
                            .n_bids = d->n_bids, .n_asks = d->n_asks};
+    s->last_depth_ns = clock_mono_ns();
     bool was_synced = s->book.state == BN_BOOK_SYNCED;
     enum bn_book_rc br = bn_book_on_diff(&s->book, &diff);
     if (br == BN_BOOK_GAP)
@@ -198,6 +199,8 @@ void bn_on_snapshot(struct binance *b, const struct bn_req *req, const struct bn
                   "symbol=%s last_update_id=%" PRIu64 " bids=%d asks=%d", s->sym,
                   s->book.last_id, s->book.bids.n, s->book.asks.n);
         s->last_mark = 0;
+        s->last_depth_ns = clock_mono_ns();
+        s->stall_check_ns = 0;
         emit_mark(b, s, 0);
         bn_advance(b);
         return;
@@ -211,4 +214,88 @@ void bn_on_snapshot(struct binance *b, const struct bn_req *req, const struct bn
     log_event(b->log, s->snapshot_fails >= SNAPSHOT_MAX_FAILS ? LOG_ERROR : LOG_WARN, BN_ROOM,
               "snapshot_failed", "symbol=%s reason=\"%s\" attempt=%d retry_ms=%" PRId64, s->sym,
               why, s->snapshot_fails, delay_ms);
+}
+
+/* ---- stall watch ----
+ * A stream can stay open and answer pings while sending no data (a stuck
+ * publisher, a stalled proxy): the socket watchdog in binance.c cannot see
+ * that.  But silence alone proves nothing either: Binance sends a diff
+ * only when the book changed, and a quiet symbol can be silent for a long
+ * time.  So a synced symbol silent for stall_after_ms is probed: a small
+ * REST depth snapshot gives the venue's lastUpdateId.  If the venue's book
+ * has moved past ours and still no diff arrives within a grace (2 s, 4 s
+ * for the 1000 ms stream: a diff may be on its way; a false alarm halts
+ * the venue and cancels its orders, so the grace errs long), the stream
+ * is stalled: the venue goes blind and the market stream is reconnected,
+ * which resubscribes, resyncs every book and reconciles. */
+
+static int64_t stall_grace_ms(const struct binance *b)
+{
+    return strcmp(b->cfg.depth_stream, "depth") == 0 ? 4000 : 2000;
+}
+
+static void stalled(struct binance *b, struct bn_symbol *s, int64_t now)
+{
+    int64_t silent_ms = (now - s->last_depth_ns) / NS_PER_MS;
+    log_event(b->log, LOG_WARN, BN_ROOM, "market_stalled",
+              "symbol=%s silent_ms=%" PRId64 " venue_update_id=%" PRIu64
+              " book_update_id=%" PRIu64 " action=reconnect", s->sym, silent_ms,
+              s->probe_venue_id, s->book.last_id);
+    char why[128];
+    snprintf(why, sizeof why, "market data stalled on %s: no depth event for %" PRId64
+             " ms while the venue's book moved on", s->sym, silent_ms);
+    bn_go_blind(b, why);
+    bn_ws_close(&b->market);
+}
+
+void bn_market_watch_stall(struct binance *b, int64_t now)
+{
+    if (b->cfg.stall_after_ms <= 0 || b->market.state != BN_WS_OPEN || b->stopping)
+        return;
+    for (int i = 0; i < b->n_syms; i++) {
+        struct bn_symbol *s = &b->syms[i];
+        if (s->book.state != BN_BOOK_SYNCED) {
+            s->stall_check_ns = 0;
+            continue;
+        }
+        if (s->stall_check_ns != 0 && now >= s->stall_check_ns) {
+            s->stall_check_ns = 0;
+            if (s->last_depth_ns < s->probe_sent_ns) {
+                stalled(b, s, now);
+                return;
+            }
+        }
+        if (s->probe_inflight || s->stall_check_ns != 0 || now < s->probe_next_ns ||
+            now - s->last_depth_ns < b->cfg.stall_after_ms * NS_PER_MS || bn_backing_off(b))
+            continue;
+        char path[96];
+        snprintf(path, sizeof path, "/api/v3/depth?symbol=%s&limit=5", s->sym);
+        struct bn_req *q = bn_req_new(BN_REQ_PROBE, i, 0, 0);
+        if (q != NULL && bn_rest_public(b, path, q) == 0) {
+            s->probe_inflight = true;
+            s->probe_sent_ns = now;
+        }
+    }
+}
+
+void bn_on_probe(struct binance *b, const struct bn_req *req, const struct bn_http_resp *r)
+{
+    struct bn_symbol *s = &b->syms[req->sym];
+    s->probe_inflight = false;
+    int64_t now = clock_mono_ns();
+    s->probe_next_ns = now + b->cfg.stall_after_ms * NS_PER_MS;
+    if (s->last_depth_ns >= s->probe_sent_ns || s->book.state != BN_BOOK_SYNCED)
+        return;                         /* data came meanwhile, or resyncing anyway */
+    json_t *j = r->status == 200 ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+    struct bn_depth d;
+    if (j == NULL || bn_parse_depth(j, s->in->price_scale, s->in->qty_scale, &d, b->levels,
+                                    BN_MAX_LEVELS) != 0) {
+        json_decref(j);
+        return;                         /* no verdict; probe again later */
+    }
+    json_decref(j);
+    if (d.last_id > s->book.last_id) {
+        s->probe_venue_id = d.last_id;
+        s->stall_check_ns = now + stall_grace_ms(b) * NS_PER_MS;
+    }
 }

@@ -63,6 +63,7 @@ void bn_order_free(struct binance *b, struct bn_order *o)
 {
     if (!o->used)
         return;
+    bn_closed_keep(b, o);
     o->used = false;
     o->n_tids = 0;
     b->n_orders--;
@@ -128,8 +129,8 @@ void bn_reject_local(struct binance *b, const struct venue_order *vo, const char
 
 /* Commission in the quote currency at scale 8: Binance charges it in the
  * asset received (base on a buy), or in BNB when the account opts in. */
-static int64_t fee_in_quote(struct binance *b, const struct bn_symbol *s, int64_t fee,
-                            const char *asset, int64_t px)
+int64_t bn_fee_in_quote(struct binance *b, const struct bn_symbol *s, int64_t fee,
+                        const char *asset, int64_t px)
 {
     if (fee == 0 || asset == NULL || asset[0] == '\0')
         return 0;
@@ -176,8 +177,12 @@ void bn_book_fill(struct binance *b, struct bn_order *o, int64_t tid, int64_t px
     snprintf(r.tid, sizeof r.tid, "%s:%" PRId64, s->sym, tid);
     r.px = px;
     r.qty = qty;
-    r.fee = fee_in_quote(b, s, fee, fee_asset, px);
+    r.fee = bn_fee_in_quote(b, s, fee, fee_asset, px);
     r.liq = maker ? LIQ_MAKER : LIQ_TAKER;
+    /* The app may have closed the reservation meanwhile (venue.h): the
+     * side lets it book the fill anyway. */
+    r.side_known = true;
+    r.side = o->o.side;
     if (ts_ms > 0)
         r.ts_ns = ts_ms * NS_PER_MS;
     o->filled += qty;

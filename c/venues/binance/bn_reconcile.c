@@ -4,7 +4,10 @@
  *   2. every order we know: open at the venue -> its id, and its trades if
  *      it executed more than we booked; not open -> its status by client
  *      order id, its trades, then the terminal report;
- *   3. an open order at the venue that we do not know -> cancelled there.
+ *   3. an open order at the venue that we do not know -> cancelled there;
+ *   4. then the trade sweep (bn_sweep.c): every trade of the account per
+ *      symbol since the last one a sweep saw, so a fill of any order of
+ *      ours is found, also one the connector no longer (or never) knew.
  * Fills are booked through bn_book_fill, which skips trade ids already
  * reported, so a fill seen both live and here is booked once.
  * Each reconcile has a generation; a new gap bumps it and the answers of
@@ -34,6 +37,12 @@ void bn_recon_step_done(struct binance *b, uint64_t gen)
         return;
     if (--b->recon_pending > 0)
         return;
+    if (b->recon_phase == 1) {
+        /* Orders first: the sweep then finds every live order by its id. */
+        b->recon_phase = 2;
+        bn_sweep_start(b);
+        return;
+    }
     b->recon_active = false;
     b->blind = false;
     char why[128];
@@ -63,6 +72,7 @@ void bn_reconcile_start(struct binance *b)
     b->recon_active = true;
     b->gen++;
     b->recon_pending = 1;          /* held until every request is out */
+    b->recon_phase = 1;
     b->recon_fills = 0;
     bn_emit_conn(b, CONN_RECONCILING, "reconciling open orders, trades and balances");
     log_event(b->log, LOG_INFO, BN_ROOM, "reconcile_start", "gen=%" PRIu64 " known_orders=%d",
@@ -148,6 +158,22 @@ void bn_on_open_orders(struct binance *b, const struct bn_req *req, const struct
     bn_recon_step_done(b, gen);
 }
 
+/* Balances are logged, not compared with the engine's positions (the IBKR
+ * connector's on_position comparison has no sound Binance Spot analogue):
+ *   - a spot account holds balances from before the trader ran, and
+ *     deposits, withdrawals, dust conversions and transfers move them, so
+ *     a position could only be "balance minus a configured baseline";
+ *   - even then the difference drifts with every buy: Binance charges the
+ *     buyer's commission in the base asset it receives (0.1 % of the BTC
+ *     bought), while the engine books the fill's full quantity and counts
+ *     the commission in quote currency; the base-asset fees paid since the
+ *     baseline are not in the journal, so they cannot be subtracted after
+ *     a restart.  A comparison would raise a mismatch on every buy.
+ *   - several symbols on one base asset (BTCUSDT, BTCFDUSD) share a balance.
+ * It would be exact only for an account paying commissions in BNB with one
+ * symbol per base asset; until that is wanted, the trade sweep
+ * (bn_sweep.c) is what keeps the book complete, and these lines are the
+ * operator's record. */
 static void log_balance(void *ctx, const struct bn_balance *bal)
 {
     struct binance *b = ctx;

@@ -226,6 +226,15 @@ void bn_http_done(void *ctx, void *user, const struct bn_http_resp *r)
     case BN_REQ_ACCOUNT:
         bn_on_account(b, req, r);
         break;
+    case BN_REQ_SWEEP:
+        bn_on_sweep(b, req, r);
+        break;
+    case BN_REQ_OWNER:
+        bn_on_owner(b, req, r);
+        break;
+    case BN_REQ_PROBE:
+        bn_on_probe(b, req, r);
+        break;
     case BN_REQ_CANCEL_FOREIGN:
         if (r->status != 200) {
             char why[256];

@@ -359,6 +359,11 @@ static void on_execution(struct ibkr *k, const struct ibkr_execution *m)
     struct venue_report r;
     ibkr_report_init(o, &r, REPORT_FILL);
     snprintf(r.tid, sizeof r.tid, "%s", m->exec_id);
+    /* Should the app have closed the reservation meanwhile, the fill is
+     * still booked into the position (venue.h side_known). */
+    r.inst = k->inst[o->ix].cfg.inst;   /* also what on_commission prices the fee by */
+    r.side_known = true;
+    r.side = o->side;
     r.px = px;
     r.qty = qty;
     r.liq = m->last_liquidity == 1 ? LIQ_MAKER : m->last_liquidity == 2 ? LIQ_TAKER

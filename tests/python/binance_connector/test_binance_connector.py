@@ -4,6 +4,7 @@ only way to make things happen at the venue."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -27,6 +28,8 @@ from bn_e2e import (
     start_trader,
     wait_for,
 )
+
+from trader.ipc import TraderClient
 
 BTC = "BTCUSDT"
 
@@ -288,3 +291,123 @@ def test_restart_adopts_orders_and_books_a_fill_made_while_down(
         assert stray["orderId"] not in open_ids
     finally:
         assert trader.stop() == 0
+
+
+def test_stalled_market_stream_is_detected_and_resynced(tmp_path: Path, quiet_sim: Sim) -> None:
+    # the stream stays open and answers pings but sends no data: only the stall watch sees it
+    cfg, env = make_config(tmp_path, quiet_sim, binance={"stall_after_ms": 1000})
+    trader = start_trader(tmp_path, cfg, env)
+    try:
+        trader.wait_active()
+        synced = len(trader.wait_log(r"binance book_synced symbol=BTCUSDT"))
+        # a quiet book is silent too, and is not a stall: probes find the venue's book unchanged
+        time.sleep(2.5)
+        assert "market_stalled" not in trader.text()
+        assert trader.binance_state() == ("ACTIVE", "UP")
+        quiet_sim.admin("faults", {"stall_market": 8})
+        # the venue's book moves on (background trades) while its stream holds every diff
+        for _ in range(40):
+            quiet_sim.admin("trade", {"symbol": BTC, "side": "BUY", "quantity": "0.0005"})
+            try:
+                trader.wait_log(r"binance market_stalled", timeout=0.5)
+                break
+            except AssertionError:
+                continue
+        line = trader.wait_log(r"binance market_stalled symbol=BTCUSDT")[0]
+        assert "action=reconnect" in line
+        trader.wait_log(r"venue connection venue=binance state=DOWN "
+                        r"reason=\"market data stalled on BTCUSDT")
+        # once the stream flows again: resubscribed, resynced, reconciled, trading
+        trader.wait_log(r"binance book_synced symbol=BTCUSDT", count=synced + 1, timeout=20)
+        trader.wait_log(r"binance reconciled", count=2, timeout=20)
+        trader.wait_active(timeout=20)
+    finally:
+        assert trader.stop() == 0, trader.text()[-3000:]
+    assert "ERROR: AddressSanitizer" not in trader.text()
+
+
+async def _close_reservation(sock: str, res: int) -> None:
+    """An IPC client reports the order cancelled while it still rests at the venue (a
+    misreport): the trader closes the reservation, the connector still knows nothing of it."""
+    client = await TraderClient.connect(sock, client="e2e")
+    try:
+        await client.report(res=res, kind="cancel", ts=time.time_ns(),
+                            reason="e2e: closed while still resting")
+    finally:
+        await client.close()
+
+
+def venue_position(sim: Sim, exclude_order: int) -> Decimal:
+    """Net BTC bought by the account's orders (all but one) according to the venue."""
+    net = Decimal(0)
+    for t in sim.signed("GET", "/api/v3/myTrades", {"symbol": BTC, "limit": 1000}):
+        if t["orderId"] != exclude_order:
+            net += Decimal(t["qty"]) if t["isBuyer"] else -Decimal(t["qty"])
+    return net
+
+
+def test_restart_books_a_fill_of_a_closed_reservation_once(
+        tmp_path: Path, quiet_sim: Sim) -> None:
+    cfg, env = make_config(tmp_path, quiet_sim)
+    trader = start_trader(tmp_path, cfg, env)
+    trader.wait_active()
+    bid = wait_for(lambda: our_order(trader, "buy"), 15, "acknowledged bid")
+    ask = wait_for(lambda: our_order(trader, "sell"), 15, "acknowledged ask")
+    for o in (bid, ask):
+        asyncio.run(_close_reservation(trader.sock, int(o["res"])))
+    wait_for(lambda: all(o["res"] not in (bid["res"], ask["res"]) for o in trader.orders()),
+             10, "reservations closed")
+    # live: the ask fills after its reservation was closed; the connector still knew the order
+    ask_px = Decimal(ask["px"])
+    ahead = sum((Decimal(q) for p, q in quiet_sim.depth(BTC)["asks"] if Decimal(p) < ask_px),
+                Decimal(0))
+    quiet_sim.admin("trade", {"symbol": BTC, "side": "BUY",
+                              "quantity": str(ahead + Decimal("0.0001")), "price": str(ask_px)})
+    line = trader.wait_log(rf"order fill_without_reservation res={ask['res']} ")[0]
+    assert "side=sell" in line and "qty=10 " in line
+    wait_for(lambda: trader.position(BTC) == Decimal("-0.0001"), 10, "live fill booked")
+    trader.proc.send_signal(signal.SIGKILL)
+    trader.proc.wait()
+    # while the trader is down: the closed order fills, and so does an order that is not ours
+    px = Decimal(bid["px"])
+    stray = quiet_sim.signed("POST", "/api/v3/order", {
+        "symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+        "quantity": "0.0001", "price": str(px + Decimal("0.01")),
+        "newClientOrderId": "stray-2"})
+    sell_into_our_bid(quiet_sim, px, Decimal("0.0001"))
+    ours = [t for t in quiet_sim.signed("GET", "/api/v3/myTrades", {"symbol": BTC})
+            if str(t["orderId"]) == bid["voi"]]
+    assert sum(Decimal(t["qty"]) for t in ours) == Decimal("0.0001"), ours
+    expected = venue_position(quiet_sim, stray["orderId"])
+    os.unlink(cfg["ipc"]["socket"])
+    trader = start_trader(tmp_path, cfg, env)
+    try:
+        trader.wait_log(rf"binance sweep_order symbol=BTCUSDT order_id={bid['voi']} "
+                        r"cid=q\S+ owner=trader")
+        trader.wait_log(rf"binance foreign_trade symbol=BTCUSDT order_id={stray['orderId']} ")
+        trader.wait_active()
+        assert trader.position(BTC) == expected
+        tids = [f"BTCUSDT:{t['id']}" for t in ours]
+        orphan = [ln for ln in trader.text().splitlines()
+                  if "fill_without_reservation res=0 " in ln]
+        assert len(orphan) == len(tids) and all(any(t in ln for ln in orphan) for t in tids)
+        # another gap and reconcile: nothing booked twice
+        quiet_sim.admin("faults", {"drop_user": True})
+        trader.wait_log(r"binance reconciled", count=2, timeout=20)
+        trader.wait_active()
+        assert trader.position(BTC) == expected
+    finally:
+        assert trader.stop() == 0, trader.text()[-3000:]
+    # the journal replays the fill of the closed reservation into the same position
+    if os.path.exists(cfg["ipc"]["socket"]):
+        os.unlink(cfg["ipc"]["socket"])
+    trader = start_trader(tmp_path, cfg, env)
+    try:
+        trader.wait_active()
+        assert trader.position(BTC) == expected
+        orphan = [ln for ln in trader.text().splitlines() if "fill_without_reservation" in ln]
+        assert len(orphan) == len(tids) + 1, orphan     # the live one, the swept one(s)
+        assert "venue_report_unmatched" not in trader.text()
+    finally:
+        assert trader.stop() == 0, trader.text()[-3000:]
+    assert "ERROR: AddressSanitizer" not in trader.text()

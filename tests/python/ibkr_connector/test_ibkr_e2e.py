@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from ib_async import IB, Forex, MarketOrder
+from ib_async import IB, Contract, Forex, LimitOrder, MarketOrder
 from ibkr_e2e import TRADER_BIN, Sim, config, start_sim, start_trader, wait_for
 
 
@@ -108,6 +112,7 @@ def test_position_the_trader_did_not_make_is_flagged(tmp_path: Path, sim: Sim) -
         await ib.connectAsync(sim.host, sim.port, clientId=77, timeout=10)
         try:
             [eurusd] = await ib.qualifyContractsAsync(Forex("EURUSD"))
+            assert isinstance(eurusd, Contract)
             trade = ib.placeOrder(eurusd, MarketOrder("BUY", 20000))
             for _ in range(500):
                 if trade.orderStatus.status == "Filled":
@@ -134,3 +139,89 @@ def test_position_the_trader_did_not_make_is_flagged(tmp_path: Path, sim: Sim) -
         assert all(Decimal(str(p["qty"])) == 0 for p in rows if p.get("sym") == "EUR.USD"), rows
     finally:
         assert trader.stop() == 0
+
+
+def test_kill9_restart_books_the_dark_fill_once_and_cancels_the_unknown_order(
+        tmp_path: Path, sim: Sim) -> None:
+    """kill -9 with quotes resting at TWS; while the trader is down one quote is cancelled,
+    the other fills (fill_resting) and an order the journal never saw appears under the
+    trader's client id. On restart: the journal replays, adopt hands the open orders over,
+    the reconcile books the fill once, releases the cancelled one and cancels the stranger."""
+
+    cfg = config(tmp_path, sim)
+    client_id = int(cfg["venues"]["ibkr"]["client_id"])
+
+    async def as_the_trader(cancel_bid: bool, stray: bool) -> int:
+        ib = IB()
+        await ib.connectAsync(sim.host, sim.port, clientId=client_id, timeout=10)
+        try:
+            await ib.reqOpenOrdersAsync()
+            if cancel_bid:
+                bids = [t for t in ib.openTrades() if t.order.action == "BUY"]
+                assert len(bids) == 1, ib.openTrades()
+                ib.cancelOrder(bids[0].order)
+                for _ in range(250):
+                    if bids[0].orderStatus.status == "Cancelled":
+                        break
+                    await asyncio.sleep(0.02)
+                assert bids[0].orderStatus.status == "Cancelled", bids[0].orderStatus
+            order_id = 0
+            if stray:
+                [eurusd] = await ib.qualifyContractsAsync(Forex("EURUSD"))
+                assert isinstance(eurusd, Contract)
+                trade = ib.placeOrder(eurusd, LimitOrder("BUY", 20000, 0.5))
+                for _ in range(250):
+                    if trade.orderStatus.status in ("Submitted", "PreSubmitted"):
+                        break
+                    await asyncio.sleep(0.02)
+                order_id = trade.order.orderId
+            return order_id
+        finally:
+            ib.disconnect()
+
+    trader = start_trader(tmp_path, cfg)
+    wait_for(lambda: trader.state() == "ACTIVE", what="ibkr ACTIVE")
+    wait_for(lambda: sim.stats()["orders_open"] >= 2, what="two quotes resting")
+    def acked() -> list[dict[str, Any]]:
+        rows = [o for o in trader.ctl("orders")["orders"] if o["voi"]]
+        return rows if len(rows) == 2 else []
+
+    ask = next(o for o in wait_for(acked, what="both quotes acknowledged")
+               if o["side"] == "sell")
+    trader.proc.send_signal(signal.SIGKILL)
+    trader.proc.wait()
+
+    asyncio.run(as_the_trader(cancel_bid=True, stray=False))
+    fills_before = sim.stats()["fills"]
+    assert sim.fault({"fill_resting": True})["done"]["fill_resting"] == 1
+    assert sim.stats()["fills"] == fills_before + 1
+    stray_id = asyncio.run(as_the_trader(cancel_bid=False, stray=True))
+    assert stray_id > 0
+    open_before = sim.stats()["orders_open"]
+    assert open_before == 1    # the stray only
+
+    os.unlink(cfg["ipc"]["socket"])
+    trader = start_trader(tmp_path, cfg)
+    try:
+        wait_for(lambda: "adopt res=" in trader.log.read_text(), what="orders adopted")
+        wait_for(lambda: f"unknown_order_cancel order_id={stray_id} " in trader.log.read_text(),
+                 what="stranger cancelled")
+        wait_for(lambda: trader.state() == "ACTIVE", what="ACTIVE after reconcile")
+        log = trader.log.read_text()
+        restart = log[log.rindex("journal replayed"):]
+        fills = [ln for ln in restart.splitlines()
+                 if re.search(rf" order fill res={ask['res']} ", ln)]
+        assert len(fills) == 1, fills
+        assert "duplicate_fill" not in restart
+        assert re.search(r" order cancel res=\d+ venue=ibkr", restart)
+        rows = trader.ctl("positions").get("positions", [])
+        eur = sum((Decimal(str(p["qty"])) for p in rows if p.get("sym") == "EUR.USD"),
+                  Decimal(0))
+        assert eur == -Decimal(ask["qty"]), rows       # the ask sold once
+        assert "position_mismatch" not in restart      # TWS agrees
+    finally:
+        rc = trader.stop()
+    assert rc == 0, trader.log.read_text()[-3000:]
+    assert "decode_failed" not in trader.log.read_text()
+    # the stop cancelled the trader's new quotes; the stranger was cancelled by the reconcile
+    wait_for(lambda: sim.stats()["orders_open"] == 0, what="nothing left open at TWS")
