@@ -173,8 +173,18 @@ static void cancel_all_local(struct app *a, int only_venue)
 
 static void update_quoter_pause(struct app *a)
 {
-    bool paused = a->stopping || risk_scope_state(a->risk, RISK_SCOPE_GLOBAL, 0) != RISK_ACTIVE;
+    bool paused = a->stopping || risk_scope_state(a->risk, RISK_SCOPE_GLOBAL, 0) == RISK_HALTED;
     quoter_set_paused(&a->quoter, paused);
+    /* Each line follows its own instrument's state (global, venue, market):
+     * a venue over its daily loss quotes exits only, the others go on. */
+    for (int i = 0; i < a->quoter.n_lines; i++) {
+        uint32_t inst = a->quoter.lines[i].cfg.inst;
+        int st = risk_effective_state(a->risk, inst);
+        quoter_set_line_state(&a->quoter, inst,
+                              st == RISK_ACTIVE     ? QUOTE_ACTIVE
+                              : st == RISK_REDUCING ? QUOTE_REDUCE_ONLY
+                                                    : QUOTE_HALTED);
+    }
 }
 
 void app_drain_risk_events(struct app *a)

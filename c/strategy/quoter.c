@@ -126,6 +126,13 @@ void quoter_on_mark(struct quoter *q, uint32_t inst, int64_t px, int64_t now_ns)
         ask = ceil_tick(px + 1, in->tick);
     bool want_bid = l->inventory + l->cfg.size <= l->cfg.max_inventory;
     bool want_ask = l->inventory - l->cfg.size >= -l->cfg.max_inventory;
+    if (l->state == QUOTE_HALTED) {
+        want_bid = want_ask = false;
+    } else if (l->state == QUOTE_REDUCE_ONLY) {
+        /* only an exit, and no larger than the position */
+        want_bid = l->inventory < 0 && l->cfg.size <= -l->inventory;
+        want_ask = l->inventory > 0 && l->cfg.size <= l->inventory;
+    }
     requote_side(q, l, &l->bid, SIDE_BUY, want_bid, bid, now_ns);
     requote_side(q, l, &l->ask, SIDE_SELL, want_ask, ask, now_ns);
 }
@@ -173,6 +180,22 @@ void quoter_set_paused(struct quoter *q, bool paused)
         }
     }
     q->paused = paused;
+}
+
+void quoter_set_line_state(struct quoter *q, uint32_t inst, enum quote_line_state state)
+{
+    struct quote_line *l = line_for(q, inst);
+    if (l == NULL || l->state == state)
+        return;
+    l->state = state;
+    if (state == QUOTE_ACTIVE)
+        return; /* quotes come back with the next mark */
+    bool keep_bid = state == QUOTE_REDUCE_ONLY && l->inventory < 0;
+    bool keep_ask = state == QUOTE_REDUCE_ONLY && l->inventory > 0;
+    if (!keep_bid)
+        cancel_order(q, l, &l->bid);
+    if (!keep_ask)
+        cancel_order(q, l, &l->ask);
 }
 
 void quoter_set_inventory(struct quoter *q, uint32_t inst, int64_t qty)

@@ -57,8 +57,13 @@ struct quoter_order {
     bool cancelling;
 };
 
+/* What the risk engine lets a line do (its instrument's effective state:
+ * the strictest of global, venue and market). */
+enum quote_line_state { QUOTE_ACTIVE = 0, QUOTE_REDUCE_ONLY = 1, QUOTE_HALTED = 2 };
+
 struct quote_line {
     struct quote_line_config cfg;
+    enum quote_line_state state;
     int64_t inventory;         /* from our own fills */
     int64_t mark;
     struct quoter_order bid, ask;
@@ -84,6 +89,12 @@ void quoter_on_report(struct quoter *q, const struct venue_report *r);
 
 /* Pause (cancel everything, place nothing) or resume quoting. */
 void quoter_set_paused(struct quoter *q, bool paused);
+
+/* The trading state of inst's line.  REDUCE_ONLY keeps quoting only the
+ * side that brings the inventory back toward zero (a maker exit), and
+ * cancels the other; HALTED cancels both.  Without it the quoter would keep
+ * sending orders that the risk engine can only refuse. */
+void quoter_set_line_state(struct quoter *q, uint32_t inst, enum quote_line_state state);
 
 /* Sets the inventory of inst (e.g. from the risk engine after a restart). */
 void quoter_set_inventory(struct quoter *q, uint32_t inst, int64_t qty);
