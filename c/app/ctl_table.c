@@ -151,11 +151,22 @@ static void fmt_usage(char *dst, const json_t *lim)
 
 /* ---- sections ---- */
 
+static int state_rank(const char *s)
+{
+    if (s == NULL)
+        return -1;
+    return strcmp(s, "HALTED") == 0 ? 2 : strcmp(s, "REDUCING") == 0 ? 1 : 0;
+}
+
+/* A venue trades only as far as both it and the global scope allow, so the
+ * table shows that too: a kill halts the global scope alone, and a venue
+ * listed ACTIVE under it still cannot trade. */
 static void print_states(FILE *out, const json_t *states)
 {
-    static const char *const heads[] = {"SCOPE", "STATE"};
+    static const char *const heads[] = {"SCOPE", "STATE", "CAN TRADE"};
+    int global = state_rank(json_string_value(json_object_get(states, "global")));
     struct tbl t;
-    tbl_init(&t, "ll", heads);
+    tbl_init(&t, "lll", heads);
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)states, key, v) {
@@ -164,6 +175,10 @@ static void print_states(FILE *out, const json_t *states)
             break;
         snprintf(row[0], TBL_CELL, "%s", key);
         cell_of(row[1], v);
+        int own = state_rank(json_string_value(v));
+        int eff = own > global ? own : global;
+        snprintf(row[2], TBL_CELL, "%s",
+                 eff < 0 ? "?" : eff == 0 ? "yes" : eff == 1 ? "exits only" : "no");
     }
     tbl_print(out, &t, "STATES");
     tbl_free(&t);

@@ -69,8 +69,10 @@ def test_status_table_matches_json(trader: Trader) -> None:
     head = text.splitlines()[0]
     assert head.startswith("trader  mode paper  state ACTIVE") and f"pid {js['pid']}" in head
 
-    states = dict(section(text, "STATES")[1:])
-    assert states == js["states"]
+    rows = section(text, "STATES")
+    assert rows[0] == ["SCOPE", "STATE", "CAN TRADE"]
+    assert {r[0]: r[1] for r in rows[1:]} == js["states"]
+    assert {r[0]: r[2] for r in rows[1:]}["paper"] == "yes"
 
     conns = section(text, "CONNECTIONS")
     assert conns[0] == ["VENUE", "CONNECTION", "FOR", "OPEN ORDERS"]
@@ -117,7 +119,11 @@ def test_other_verbs_have_tables_and_json(trader: Trader) -> None:
 
 def test_kill_and_unkill_read_as_sentences(trader: Trader) -> None:
     assert ctl(trader, "kill", "table test").strip() == "kill: ok (table test)"
-    assert "state HALTED" in ctl(trader, "status").splitlines()[0]
+    status = ctl(trader, "status")
+    assert "state HALTED" in status.splitlines()[0]
+    # the venue's own scope stays ACTIVE under a kill, but it cannot trade
+    paper = next(r for r in section(status, "STATES")[1:] if r[0] == "paper")
+    assert paper == ["paper", "ACTIVE", "no"]
     trader.kill_file.touch()
     refused = ctl(trader, "unkill", "too soon", code=1)
     assert refused.startswith("unkill: REFUSED (code 22): unkill refused")
