@@ -244,7 +244,8 @@ def summary(demo: Demo, fin: FinalState) -> dict[str, Any]:
                              "FROM risk_events ORDER BY at, seq")
     q["rejects"] = s.sql(
         "SELECT venue, split_part(regexp_replace(reason, '^not sent: ', ''), ':', 1) AS code, "
-        "count(*) AS n FROM order_events WHERE kind = 'reject' GROUP BY 1, 2 ORDER BY 3 DESC")
+        "count(DISTINCT order_key) AS n FROM order_events WHERE kind = 'reject' "
+        "GROUP BY 1, 2 ORDER BY 3 DESC")
     q["alerts"] = s.sql("SELECT at, kind, severity, text FROM alerts ORDER BY at")
     q["book_snapshots"] = s.sql("SELECT venue, count(*) AS n FROM book_snapshots GROUP BY venue")
     return q
@@ -323,9 +324,7 @@ def print_result(demo: Demo, fin: FinalState, q: dict[str, Any]) -> dict[str, in
             diff = abs(rec_realized.get(v, ZERO) - realized[v])
             checks.append(f"{v} {'same' if diff < Decimal('0.01') else 'differs'} "
                           f"({rec_realized.get(v, ZERO):.4f})")
-    say("realized PnL in Postgres positions vs trader: " + ", ".join(checks)
-        + " (Postgres positions move on fills only: resolution payouts of Polymarket "
-        "positions are in trader's PnL, not in the recorded positions)")
+    say("realized PnL in Postgres positions vs trader: " + ", ".join(checks))
     rep = fin.gateway_report
     if rep:
         say(f"polymarket (gateway report): {rep.get('fills')} fills, volume "

@@ -225,7 +225,8 @@ void app_kill(struct app *a, const char *source, const char *reason)
     risk_kill(a->risk, text, now);
     if (a->jr != NULL && !a->journal_broken)
         app_journal_result(a, "append",
-               jrec_state(a->jr, RISK_SCOPE_GLOBAL, 0, RISK_HALTED, RISK_REASON_KILL, text, now));
+               jrec_state(a->jr, RISK_SCOPE_GLOBAL, 0, RISK_HALTED, RISK_REASON_KILL,
+                          risk_scope_state(a->risk, RISK_SCOPE_GLOBAL, 0), text, now));
     log_event(&a->log, LOG_WARN, "app", "kill", "source=%s reason=\"%s\"", source, reason);
     /* Cancel even if we were already halted: a kill must leave nothing open. */
     cancel_all_local(a, -1);
@@ -250,7 +251,8 @@ int app_unkill(struct app *a, const char *source, const char *reason)
     snprintf(text, sizeof text, "unkill (%s): %s", source, reason);
     risk_set_state(a->risk, RISK_SCOPE_GLOBAL, 0, RISK_ACTIVE, RISK_REASON_KILL, text, now);
     app_journal_result(a, "append",
-           jrec_state(a->jr, RISK_SCOPE_GLOBAL, 0, RISK_ACTIVE, RISK_REASON_KILL, text, now));
+           jrec_state(a->jr, RISK_SCOPE_GLOBAL, 0, RISK_ACTIVE, RISK_REASON_KILL,
+                      risk_scope_state(a->risk, RISK_SCOPE_GLOBAL, 0), text, now));
     log_event(&a->log, LOG_WARN, "app", "unkill", "source=%s reason=\"%s\"", source, reason);
     a->kill_file_seen = false;
     app_drain_risk_events(a);

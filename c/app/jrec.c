@@ -103,19 +103,20 @@ int jrec_report(journal *j, const struct instrument *in, int side, const struct 
     return finish(j, JREC_REPORT, &b);
 }
 
-int jrec_state(journal *j, int scope, uint32_t index, int state, int reason, const char *text,
-               int64_t ts)
+int jrec_state(journal *j, int scope, uint32_t index, int state, int reason, int effective,
+               const char *text, int64_t ts)
 {
     struct jbuf b = {.len = 0};
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b, jbuf_write);
-    msgpack_pack_map(&pk, 6);
+    msgpack_pack_map(&pk, 7);
     put_int(&pk, "ts", ts);
     put_int(&pk, "scope", scope);
     put_int(&pk, "index", index);
     put_int(&pk, "state", state);
     put_int(&pk, "reason", reason);
     put_str(&pk, "text", text != NULL ? text : "");
+    put_int(&pk, "eff", effective);
     return finish(j, JREC_STATE, &b);
 }
 

@@ -52,8 +52,13 @@ struct jrec {
 int jrec_accept(journal *j, const struct instrument *in, uint64_t res, int side, int64_t px,
                 int64_t qty, bool local, const char *cid, int64_t ts);
 int jrec_report(journal *j, const struct instrument *in, int side, const struct venue_report *r);
-int jrec_state(journal *j, int scope, uint32_t index, int state, int reason, const char *text,
-               int64_t ts);
+/* STATE: `state` is the hold of `reason` that changed (what replay sets);
+ * `effective` is the scope's state after the change (the strictest of all its
+ * holds, some of which, like a loss breaker, are not journaled), written as
+ * "eff" for readers of the journal (the recorder); replay ignores it, and a
+ * record without it (older traders) still decodes. */
+int jrec_state(journal *j, int scope, uint32_t index, int state, int reason, int effective,
+               const char *text, int64_t ts);
 int jrec_instrument(journal *j, const struct instrument *in, int64_t ts);
 int jrec_resolve(journal *j, const struct instrument *winner_or_market, bool winner, int64_t ts);
 

@@ -134,8 +134,9 @@ static int replay_record(void *ctx, uint64_t seq, uint16_t type, const uint8_t *
             snprintf(c->err, c->errlen, "record %" PRIu64 ": unknown instrument %s", seq, r.sym);
             return -1;
         }
+        /* the same winner as on_resolve (dispatch.c): a lost outcome's complement won */
         risk_resolve_market(a->risk, instrument_get(a->reg, id)->market,
-                            r.won ? id : INSTRUMENT_NONE, r.ts);
+                            r.won ? id : instrument_get(a->reg, id)->complement, r.ts);
         return 0;
     }
     snprintf(c->err, c->errlen, "record %" PRIu64 ": unknown type %u", seq, type);

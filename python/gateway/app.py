@@ -37,7 +37,7 @@ from gateway.mm.types import DesiredOrder as MMDesired
 from gateway.mmrun import MMDriver, fees_of
 from gateway.orders import Fill, Tracked
 from gateway.paper import PaperFill, PaperVenue
-from gateway.records import Recorder
+from gateway.records import Recorder, ns_to_dt
 from gateway.rest import PrivateClob, PublicClob, VenueError
 from gateway.riskbridge import TraderLink
 from gateway.screenjob import (
@@ -97,7 +97,9 @@ class Gateway:
         self.books: dict[str, Book] = {}
         self.blocks: dict[str, str] = {"startup": "starting"}
         self.trader = TraderLink(cfg.trader, self._trader_changed)
-        self.recorder = Recorder(cfg.records.dsn, cfg.records.jsonl, self.clock.now_ns)
+        # rows carry wall-clock times; a fast-forwarded venue clock is kept beside them
+        self.recorder = Recorder(cfg.records.dsn, cfg.records.jsonl,
+                                 self.clock.now_ns if self.clock.fast else None)
         self.trader.allow_reducing = self.mm is not None
         self.trader.on_event = self._trader_event
         self.trader.on_refprice = self._trader_refprice
@@ -381,7 +383,7 @@ class Gateway:
                     snap = await self.public.book(found[0].tokens[0])
                     self.clock.sync(int(str(snap["timestamp"])) / 1000)
                     log.info("clock: venue time x%g, now %s", self.clock.speed,
-                             self.recorder.at().isoformat())
+                             ns_to_dt(self.clock.now_ns()).isoformat())
                 self.discovered = found
                 await self._apply_selection(self.selector.select(found, self.clock.now_s()))
                 self.last_scan_s = time.time()

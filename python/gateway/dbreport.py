@@ -2,7 +2,9 @@
 
 The record holds what the gateway wrote: `orders` (the ladder level rides in the client order
 id, `...-L<level>`), `fills`, `book_snapshots` (every `records.book_snapshot_s`), `rebates`
-(paper: the maker rebate the venue would pay) and `risk_events` RESOLVED rows. It does not
+(paper: the maker rebate the venue would pay) and `resolutions` (older records: `risk_events`
+RESOLVED rows). Times are the venue's (`venue_at`, set on a fast-forwarded simulator) where
+the record has them, else wall-clock (`at`). It does not
 pair the two outcome tokens of a market, so each token is reported in its own price space
 (its own mid, its own settlement: 1 if it won, else 0); a token still held and unresolved is
 marked at its last snapshot mid. Spread dynamics count minutes from a token's first snapshot.
@@ -65,8 +67,9 @@ def _book(r: Any) -> Book:
 
 
 async def load(store: Any) -> Loaded:
-    snaps = await _rows(store, "SELECT instrument, at, bid_prices, bid_sizes, ask_prices,"
-                        " ask_sizes FROM book_snapshots WHERE venue = $1 ORDER BY at, seq", VENUE)
+    snaps = await _rows(store, "SELECT instrument, coalesce(venue_at, at) AS at, bid_prices,"
+                        " bid_sizes, ask_prices, ask_sizes FROM book_snapshots WHERE venue = $1"
+                        " ORDER BY 2, seq", VENUE)
     books: list[tuple[str, Book]] = [(r["instrument"], _book(r)) for r in snaps]
     start: dict[str, int] = {}
     mids: dict[str, tuple[list[int], list[Decimal]]] = defaultdict(lambda: ([], []))
@@ -86,22 +89,22 @@ async def load(store: Any) -> Loaded:
         return ms[i] if i >= 0 else None
 
     orows = await _rows(store, "SELECT order_key, instrument, side, price, quantity,"
-                        " client_order_id, post_only, created_at FROM orders"
-                        " WHERE venue = $1 AND source = 'gateway' ORDER BY created_at", VENUE)
+                        " client_order_id, post_only, coalesce(venue_at, created_at) AS created_at"
+                        " FROM orders WHERE venue = $1 AND source = 'gateway' ORDER BY 8", VENUE)
     orders: dict[str, OrderLog] = {}
     for r in orows:
         m = _LEVEL.search(r["client_order_id"])
         orders[r["order_key"]] = OrderLog(
             r["order_key"], r["instrument"], "YES", r["side"].upper(), r["price"], r["quantity"],
             int(m.group(1)) if m else -1, bool(r["post_only"]), _ns(r["created_at"]))
-    reb = await _rows(store, "SELECT instrument, amount, at FROM rebates WHERE venue = $1"
-                      " AND kind = 'rebate' ORDER BY at, seq", VENUE)
+    reb = await _rows(store, "SELECT instrument, amount, coalesce(venue_at, at) AS at FROM"
+                      " rebates WHERE venue = $1 AND kind = 'rebate' ORDER BY 3, seq", VENUE)
     rebates: dict[tuple[str, int], list[Decimal]] = defaultdict(list)
     for r in reb:
         rebates[(r["instrument"], _ns(r["at"]))].append(r["amount"])
     frows = await _rows(store, "SELECT trade_id, order_key, instrument, side, price, quantity,"
-                        " fee, liquidity, at FROM fills WHERE venue = $1 ORDER BY at, trade_id",
-                        VENUE)
+                        " fee, liquidity, coalesce(venue_at, at) AS at, at AS wall_at FROM fills"
+                        " WHERE venue = $1 ORDER BY 9, trade_id", VENUE)
     fills: list[PaperFill] = []
     held: dict[str, Decimal] = defaultdict(Decimal)
     fill_ts: list[tuple[int, str, Decimal]] = []
@@ -121,19 +124,26 @@ async def load(store: Any) -> Loaded:
                 o.first_fill_ns = ts
         signed = r["quantity"] if side == "BUY" else -r["quantity"]
         held[r["instrument"]] += signed
-        fill_ts.append((ts, r["instrument"], signed))
-    res = await _rows(store, "SELECT DISTINCT ON (scope_name) scope_name, text, at FROM"
-                      " risk_events WHERE state = 'RESOLVED' AND scope = 'market'"
-                      " ORDER BY scope_name, at", )
+        # wall-clock: a resolution is stamped on the wall clock, whoever recorded it
+        fill_ts.append((_ns(r["wall_at"]), r["instrument"], signed))
+    # a token's resolution (one row per token); a record from before `resolutions` existed
+    # has the gateway's risk_events RESOLVED rows instead
+    res = await _rows(store, "SELECT instrument AS scope_name, won, at FROM resolutions"
+                      " WHERE venue = $1 UNION ALL"
+                      " SELECT DISTINCT ON (scope_name) scope_name, text LIKE '%won', at"
+                      " FROM risk_events WHERE state = 'RESOLVED' AND scope = 'market'"
+                      " AND venue = $1 AND NOT EXISTS (SELECT 1 FROM resolutions x"
+                      " WHERE x.venue = $1 AND x.instrument = risk_events.scope_name)"
+                      " ORDER BY 1, 3", VENUE)
     settlements: list[Settlement] = []
     resolved: set[str] = set()
     for r in res:
         tok = r["scope_name"]
-        if tok not in held and tok not in start:
+        if tok in resolved or (tok not in held and tok not in start):
             continue
         at_ns = _ns(r["at"])
         qty = sum((q for t, i, q in fill_ts if i == tok and t <= at_ns), ZERO)
-        won = str(r["text"]).endswith("won")
+        won = bool(r["won"])
         settlements.append(Settlement(tok, at_ns, won, qty if won else ZERO,
                                       Inventory(yes_qty=max(qty, ZERO))))
         resolved.add(tok)

@@ -473,8 +473,6 @@ class Executor:
             self.recorder.fill(token=o.token, trade_id=known.fill_id, key=str(o.res),
                                side=o.side, price=known.price, qty=known.qty, fee=known.fee,
                                liquidity=known.liquidity, ts_ns=known.ts_ns, voi=o.voi)
-            self.recorder.order_event(token=o.token, key=str(o.res), kind="fill", voi=o.voi,
-                                      qty=known.qty)
             if self.on_fill_reported is not None:
                 self.on_fill_reported(o, known)
         self._maybe_release(o)

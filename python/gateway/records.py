@@ -4,6 +4,18 @@ Backends: `recorder.store.Store` when a DSN is configured (imported lazily, so t
 gateway runs before the store exists), else a JSONL file when a path is configured, else
 nothing. Writes are queued and drained by one task, so the trading path never waits on
 the database; `flush()` drains the queue (on stop).
+
+Times: every row's `at` is wall-clock time, like the rows the recorder writes from trader's
+journal, so Polymarket rows and trader's rows share one time line. On a fast-forwarded
+simulator (`timing.speed`) the venue's time goes in `venue_at` as well (the report and the
+replay run in venue time).
+
+Polymarket fills, orders and resolutions are also in trader's journal, so the recorder writes
+them too: same keys, the first write makes the row (recorder.store). A fill and its order
+event go in one transaction, and the event books the fill's quantity on the order only when
+this write booked the fill. A resolution is a `resolutions` row (one per token, whoever is
+first); the `risk_events` RESOLVED row and the settlement of positions come from trader's
+RESOLVE record (the recorder), as trader's own PnL does.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,13 +39,13 @@ from recorder.records import (
     OrderEventRecord,
     OrderRecord,
     RebateRecord,
-    RiskEventRecord,
+    ResolutionRecord,
 )
 
 log = logging.getLogger("gateway.records")
 
 Record = (OrderRecord | OrderEventRecord | FillRecord | BookSnapshot | RebateRecord
-          | RiskEventRecord | AlertRecord)
+          | ResolutionRecord | AlertRecord | tuple[FillRecord, OrderEventRecord])
 SOURCE = "gateway"
 VENUE = "polymarket"
 
@@ -43,7 +55,9 @@ def now_utc() -> datetime:
 
 
 def ns_to_dt(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / 1e9, UTC)
+    """ns since the epoch -> aware UTC datetime (microseconds, integer arithmetic)."""
+    sec, rem = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(sec, UTC) + timedelta(microseconds=rem // 1000)
 
 
 def _jsonable(v: Any) -> Any:
@@ -60,9 +74,10 @@ def _jsonable(v: Any) -> Any:
 
 class Recorder:
     def __init__(self, dsn: str = "", jsonl: str = "",
-                 now_ns: Callable[[], int] = time.time_ns) -> None:
+                 venue_now_ns: Callable[[], int] | None = None) -> None:
         self.dsn = dsn
-        self.now_ns = now_ns      # the gateway's clock (the simulator's when fast-forwarded)
+        # the venue's clock when it is not the wall's (a fast-forwarded simulator), else None
+        self.venue_now_ns = venue_now_ns
         self.jsonl = jsonl
         self._store: Any = None
         self._fh: Any = None
@@ -108,7 +123,14 @@ class Recorder:
     async def _write(self, rec: Record) -> None:
         try:
             if self._store is not None:
-                if isinstance(rec, OrderRecord):
+                if isinstance(rec, tuple):
+                    fill, ev = rec
+                    async with self._store.batch() as b:
+                        booked = await b.record_fill(fill)
+                        await b.record_order_event(
+                            dataclasses.replace(ev, quantity=fill.quantity if booked
+                                                else Decimal(0)))
+                elif isinstance(rec, OrderRecord):
                     await self._store.record_order(rec)
                 elif isinstance(rec, OrderEventRecord):
                     await self._store.record_order_event(rec)
@@ -116,15 +138,16 @@ class Recorder:
                     await self._store.record_fill(rec)
                 elif isinstance(rec, RebateRecord):
                     await self._store.record_rebate(rec)
-                elif isinstance(rec, RiskEventRecord):
-                    await self._store.record_risk_event(rec)
+                elif isinstance(rec, ResolutionRecord):
+                    await self._store.record_resolution(rec)
                 elif isinstance(rec, AlertRecord):
                     await self._store.record_alert(rec)
                 else:
                     await self._store.record_book(rec)
             elif self._fh is not None:
-                row = {"type": type(rec).__name__, **_jsonable(dataclasses.asdict(rec))}
-                self._fh.write(json.dumps(row) + "\n")
+                for r in rec if isinstance(rec, tuple) else (rec,):
+                    row = {"type": type(r).__name__, **_jsonable(dataclasses.asdict(r))}
+                    self._fh.write(json.dumps(row) + "\n")
                 self._fh.flush()
             self.written += 1
         except Exception as exc:   # asyncpg errors too: a lost row never stops trading
@@ -143,40 +166,62 @@ class Recorder:
 
     # ---- typed helpers -------------------------------------------------------------
     def at(self) -> datetime:
-        return ns_to_dt(self.now_ns())
+        """Now on the wall clock: the time of every row."""
+        return ns_to_dt(time.time_ns())
+
+    def venue_at(self) -> datetime | None:
+        """Now on the venue's clock, when it runs apart from the wall's."""
+        return None if self.venue_now_ns is None else ns_to_dt(self.venue_now_ns())
+
+    def _times(self, venue_ns: int) -> tuple[datetime, datetime | None]:
+        """(at, venue_at) of something the venue stamped venue_ns (a fill, its rebate):
+        on a fast-forwarded venue clock the row is stamped now and keeps the venue's time
+        aside; on the real clock the venue's own time is the wall-clock time."""
+        if self.venue_now_ns is None:
+            return ns_to_dt(venue_ns), None
+        return self.at(), ns_to_dt(venue_ns)
 
     def order(self, *, token: str, key: str, side: str, price: Decimal, qty: Decimal,
               cid: str, voi: str = "", post_only: bool = True, tif: str = "GTC") -> None:
         self.put(OrderRecord(VENUE, token, key, "buy" if side == "BUY" else "sell", price, qty,
-                             cid, self.at(), voi, SOURCE, tif, post_only))
+                             cid, self.at(), voi, SOURCE, tif, post_only,
+                             venue_at=self.venue_at()))
+
+    def _event(self, token: str, key: str, kind: str, *, voi: str, reason: str,
+               qty: Decimal) -> OrderEventRecord:
+        return OrderEventRecord(VENUE, token, key, self.next_seq(), kind,  # type: ignore[arg-type]
+                                self.at(), voi, reason[:500], qty, venue_at=self.venue_at())
 
     def order_event(self, *, token: str, key: str, kind: str, voi: str = "",
                     reason: str = "", qty: Decimal = Decimal(0)) -> None:
-        self.put(OrderEventRecord(VENUE, token, key, self.next_seq(), kind,  # type: ignore[arg-type]
-                                  self.at(), voi, reason[:500], qty))
+        self.put(self._event(token, key, kind, voi=voi, reason=reason, qty=qty))
 
     def fill(self, *, token: str, trade_id: str, key: str, side: str, price: Decimal,
              qty: Decimal, fee: Decimal, liquidity: str, ts_ns: int, voi: str) -> None:
-        self.put(FillRecord(VENUE, token, trade_id, key, "buy" if side == "BUY" else "sell",
-                            price, qty, fee, "USDC", liquidity,  # type: ignore[arg-type]
-                            ns_to_dt(ts_ns), voi))
+        """The fill and its order event, written together (see the module doc)."""
+        at, venue_at = self._times(ts_ns)
+        self.put((FillRecord(VENUE, token, trade_id, key, "buy" if side == "BUY" else "sell",
+                             price, qty, fee, "USDC", liquidity,  # type: ignore[arg-type]
+                             at, voi, venue_at=venue_at),
+                  self._event(token, key, "fill", voi=voi, reason="", qty=qty)))
 
     def book(self, token: str, bids: list[tuple[Decimal, Decimal]],
              asks: list[tuple[Decimal, Decimal]]) -> None:
         self.put(BookSnapshot(VENUE, token, SOURCE, self.next_seq(), self.at(),
                               tuple(BookLevel(p, s) for p, s in bids),
-                              tuple(BookLevel(p, s) for p, s in asks)))
+                              tuple(BookLevel(p, s) for p, s in asks),
+                              venue_at=self.venue_at()))
 
     def rebate(self, token: str, amount: Decimal, ts_ns: int) -> None:
+        at, venue_at = self._times(ts_ns)
         self.put(RebateRecord(VENUE, token, SOURCE, self.next_seq(), amount, "USDC", "rebate",
-                              ns_to_dt(ts_ns)))
+                              at, venue_at=venue_at))
 
     def resolved(self, token: str, won: bool) -> None:
-        """A market resolution, in the form the recorder gives trader's RESOLVE records."""
-        self.put(RiskEventRecord(SOURCE, self.next_seq(), "market", token, "RESOLVED",
-                                 "resolved", f"{token} resolved: {'won' if won else 'lost'}",
-                                 self.at(), VENUE, token))
+        """A token's resolution: the `resolutions` row, unless the recorder wrote it first
+        from trader's RESOLVE record (same key)."""
+        self.put(ResolutionRecord(VENUE, token, won, self.at(), SOURCE, self.next_seq()))
 
     def alert(self, kind: str, severity: str, text: str, instrument: str = "") -> None:
         self.put(AlertRecord(SOURCE, self.next_seq(), kind, severity, text[:2000], self.at(),
-                             VENUE, instrument))
+                             VENUE, instrument, venue_at=self.venue_at()))

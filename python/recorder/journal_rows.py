@@ -7,12 +7,15 @@ The journal map of each type, as c/app/jrec.c writes it (amounts are decimal str
   3 REPORT     {ts, res, venue, sym, side, kind(0 ack 1 reject 2 fill 3 cancel 4 expire), voi,
                 tid, px, qty, fee, liq(0 unknown 1 maker 2 taker), reason, [ccy, usd_rate]}
   4 STATE      {ts, scope(0 global 1 venue 2 market), index, state(0 ACTIVE 1 REDUCING
-                2 HALTED), reason(risk reason code), text}
-  5 RESOLVE    {ts, venue, sym, winner(0/1)}
+                2 HALTED), reason(risk reason code), text, [eff]}
+                `state` is the hold of `reason` that changed; `eff` (trader since
+                migration 002) the scope's state after it, the strictest of all its holds
+  5 RESOLVE    {ts, venue, sym, winner(0/1)}  -- winner: whether `sym` won
 
 Every row is keyed so that applying a record twice writes nothing the second time: orders
 by (venue, reservation id), order events by (venue, reservation id, journal seq), fills by
-(venue, trade id), state changes by (journal source, journal seq).
+(venue, trade id), state changes by (journal source, journal seq), resolutions by (venue,
+token) and their settlement of positions by (venue, market).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from recorder.records import (
     RiskEventRecord,
     Side,
 )
-from recorder.store import Bulk
+from recorder.store import Bulk, InstrumentRow, ResolveRow
 
 T_INSTRUMENT, T_ACCEPT, T_REPORT, T_STATE, T_RESOLVE = 1, 2, 3, 4, 5
 _KINDS: Final[tuple[OrderEventKind, ...]] = ("ack", "reject", "fill", "cancel", "expire")
@@ -102,16 +105,24 @@ class JournalRows:
         if rtype == T_STATE:
             return self._state(b, seq, rec)
         if rtype == T_INSTRUMENT:
-            self.instruments[(_s(rec, "venue"), _s(rec, "sym"))] = InstrumentInfo(
-                _s(rec, "quote_ccy"), _d(rec, "usd_rate"))
+            venue, sym = _s(rec, "venue"), _s(rec, "sym")
+            info = InstrumentInfo(_s(rec, "quote_ccy"), _d(rec, "usd_rate"))
+            self.instruments[(venue, sym)] = info
+            b.instruments.append(InstrumentRow(
+                venue=venue, instrument=sym, market=_s(rec, "market"), kind=_i(rec, "kind"),
+                quote_ccy=info.quote_ccy, usd_rate=info.usd_rate, at=ts_to_dt(_i(rec, "ts"))))
             return []
         if rtype == T_RESOLVE:
             venue, sym = _s(rec, "venue"), _s(rec, "sym")
             won = _i(rec, "winner") != 0
+            at = ts_to_dt(_i(rec, "ts"))
             b.risk_events.append(RiskEventRecord(
                 source=self.source, seq=seq, scope="market", scope_name=sym, state="RESOLVED",
                 reason="resolved", text=f"{sym} resolved: {'won' if won else 'lost'}",
-                at=ts_to_dt(_i(rec, "ts")), venue=venue, instrument=sym))
+                at=at, venue=venue, instrument=sym))
+            # the resolution row and the settlement of the market's positions (store)
+            b.resolves.append(ResolveRow(source=self.source, seq=seq, venue=venue,
+                                         instrument=sym, won=won, at=at))
             return [{"kind": "resolve", "venue": venue, "sym": sym, "won": str(int(won))}]
         return []  # a type this recorder does not know: newer trader; nothing to book
 
@@ -175,11 +186,18 @@ class JournalRows:
             name = venue = _VENUES[index]
         else:
             name, venue = str(index), ""
-        state = _STATES[state_i] if 0 <= state_i < len(_STATES) else str(state_i)
+        hold = _STATES[state_i] if 0 <= state_i < len(_STATES) else str(state_i)
         reason = _REASONS[reason_i] if 0 <= reason_i < len(_REASONS) else str(reason_i)
         text = _s(rec, "text")
+        # the scope's state after the change: trader writes it ("eff"); a record from an
+        # older trader has only the hold, which is then the best the record knows
+        state = hold
+        if "eff" in rec:
+            eff_i = _i(rec, "eff")
+            state = _STATES[eff_i] if 0 <= eff_i < len(_STATES) else str(eff_i)
         b.risk_events.append(RiskEventRecord(
             source=self.source, seq=seq, scope=scope, scope_name=name, state=state,
-            reason=reason, text=text, at=ts_to_dt(_i(rec, "ts")), venue=venue))
-        return [{"kind": "state", "scope": name, "state": state, "reason": reason,
-                 "text": text}]
+            reason=reason, text=text, at=ts_to_dt(_i(rec, "ts")), venue=venue,
+            hold_state=hold))
+        return [{"kind": "state", "scope": name, "state": state, "hold": hold,
+                 "reason": reason, "text": text}]

@@ -192,6 +192,11 @@ class Recorder:
             ts = jr.rec.get("ts")
             head = {"seq": str(jr.seq), "ts": str(ts) if type(ts) is int else ""}
             events.extend((jr.seq, n, head | ev) for n, ev in enumerate(out))
+            if bulk.resolves:
+                # a resolve settles the positions the records before it made, and not the
+                # fills after it: write up to here (same transaction) and go on
+                await write_bulk(b.conn, bulk)
+                bulk = Bulk()
         await write_bulk(b.conn, bulk)
         return events
 

@@ -13,6 +13,11 @@ Idempotency keys (a second write of the same key changes nothing):
   number, or a per-source monotonic counter.
 - FillRecord: (venue, trade_id)  -- the venue's trade id; unique per venue.
 - BookSnapshot, PnlSnapshot, RiskEventRecord, AlertRecord: (source, seq).
+- ResolutionRecord: (venue, instrument)  -- one resolution per outcome token, whoever
+  (recorder or gateway) writes it first.
+
+Times: `at` / `created_at` are wall-clock (UTC). A writer on a fast-forwarded venue clock
+(the gateway on a simulator with timing.speed) puts the venue's time in `venue_at`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class OrderRecord:
     source: str = "trader"       # who placed it: "trader" (its strategy), "gateway", ...
     tif: str = "GTC"
     post_only: bool = False
+    venue_at: datetime | None = None   # the venue's clock, when it is not the wall's
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,7 @@ class OrderEventRecord:
     venue_order_id: str = ""
     reason: str = ""
     quantity: Decimal = Decimal(0)   # fill events: the quantity this event booked (0 = none)
+    venue_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,7 @@ class FillRecord:
     at: datetime
     venue_order_id: str = ""
     usd_rate: Decimal = Decimal(1)   # quote currency -> USD at the time of the fill
+    venue_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,7 @@ class BookSnapshot:
     at: datetime
     bids: tuple[BookLevel, ...] = field(default_factory=tuple)
     asks: tuple[BookLevel, ...] = field(default_factory=tuple)
+    venue_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +133,7 @@ class RiskEventRecord:
     at: datetime
     venue: str = ""
     instrument: str = ""
+    hold_state: str = ""           # STATE: the changed reason's hold (state = the scope's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +146,7 @@ class RebateRecord:
     ccy: str
     kind: Literal["rebate", "fee"]
     at: datetime
+    venue_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +159,15 @@ class AlertRecord:
     at: datetime
     venue: str = ""
     instrument: str = ""
+    venue_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionRecord:
+    """One outcome token of a binary market resolved: won (pays 1) or lost (pays 0)."""
+    venue: str
+    instrument: str
+    won: bool
+    at: datetime
+    source: str
+    seq: int

@@ -14,6 +14,11 @@ fills: a fill that is inserted moves its (venue, instrument) position in the sam
 with the risk engine's arithmetic (average cost, realized PnL net of fees, in USD at the fill's
 rate); a duplicate fill moves nothing. `record_position` overwrites a position explicitly (a
 venue's own statement after a reconcile).
+
+Two writers, one row: the gateway and the recorder both write Polymarket orders, fills and
+resolutions under the same keys. The first write makes the row; a later write of the same key
+only fills in what the first could not know (the gateway's venue time `venue_at`, and for an
+order the placing client's source, time in force and post-only flag), never the money.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from recorder.records import (
     PnlSnapshot,
     PositionRecord,
     RebateRecord,
+    ResolutionRecord,
     RiskEventRecord,
 )
 
@@ -83,6 +89,10 @@ def _utc(at: datetime) -> datetime:
     return at
 
 
+def _utc_opt(at: datetime | None) -> datetime | None:
+    return None if at is None else _utc(at)
+
+
 class Batch:
     """Writes on one connection inside one transaction (see Store.batch)."""
 
@@ -92,22 +102,27 @@ class Batch:
     async def record_order(self, r: OrderRecord) -> bool:
         row = await self.conn.fetchval(
             "INSERT INTO orders (venue, instrument, order_key, side, price, quantity,"
-            " client_order_id, venue_order_id, source, tif, post_only, created_at, updated_at)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)"
-            " ON CONFLICT (venue, order_key) DO NOTHING RETURNING 1",
+            " client_order_id, venue_order_id, source, tif, post_only, created_at, updated_at,"
+            " venue_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12,$13)"
+            " ON CONFLICT (venue, order_key) DO UPDATE SET source = EXCLUDED.source,"
+            " tif = EXCLUDED.tif, post_only = EXCLUDED.post_only,"
+            " venue_at = coalesce(orders.venue_at, EXCLUDED.venue_at)"
+            # the journal knows an IPC order only as 'ipc': its placer's own record says more
+            " WHERE orders.source = 'ipc' AND EXCLUDED.source <> 'ipc'"
+            " RETURNING (xmax = 0) AS inserted",
             r.venue, r.instrument, r.order_key, r.side, r.price, r.quantity,
             r.client_order_id, r.venue_order_id, r.source, r.tif, r.post_only,
-            _utc(r.created_at),
+            _utc(r.created_at), _utc_opt(r.venue_at),
         )
-        return row is not None
+        return row is True
 
     async def record_order_event(self, r: OrderEventRecord) -> bool:
         row = await self.conn.fetchval(
             "INSERT INTO order_events (venue, instrument, order_key, seq, kind, at,"
-            " venue_order_id, reason, quantity) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            " venue_order_id, reason, quantity, venue_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             " ON CONFLICT (venue, order_key, seq) DO NOTHING RETURNING 1",
             r.venue, r.instrument, r.order_key, r.seq, r.kind, _utc(r.at), r.venue_order_id,
-            r.reason, r.quantity,
+            r.reason, r.quantity, _utc_opt(r.venue_at),
         )
         if row is None:
             return False
@@ -138,13 +153,16 @@ class Batch:
     async def record_fill(self, r: FillRecord) -> bool:
         row = await self.conn.fetchval(
             "INSERT INTO fills (venue, instrument, trade_id, order_key, side, price, quantity,"
-            " fee, fee_ccy, liquidity, at, venue_order_id, usd_rate)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
-            " ON CONFLICT (venue, trade_id) DO NOTHING RETURNING 1",
+            " fee, fee_ccy, liquidity, at, venue_order_id, usd_rate, venue_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+            " ON CONFLICT (venue, trade_id) DO UPDATE SET venue_at = EXCLUDED.venue_at"
+            " WHERE fills.venue_at IS NULL AND EXCLUDED.venue_at IS NOT NULL"
+            " RETURNING (xmax = 0) AS inserted",
             r.venue, r.instrument, r.trade_id, r.order_key, r.side, r.price, r.quantity, r.fee,
             r.fee_ccy, r.liquidity, _utc(r.at), r.venue_order_id, r.usd_rate,
+            _utc_opt(r.venue_at),
         )
-        if row is None:
+        if row is not True:      # None: there already; False: there, venue time added
             return False
         cur = await self.conn.fetchrow(
             "SELECT quantity, avg_price, realized_pnl_usd FROM positions"
@@ -174,11 +192,11 @@ class Batch:
     async def record_book(self, r: BookSnapshot) -> bool:
         row = await self.conn.fetchval(
             "INSERT INTO book_snapshots (source, seq, venue, instrument, at, bid_prices,"
-            " bid_sizes, ask_prices, ask_sizes) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            " bid_sizes, ask_prices, ask_sizes, venue_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             " ON CONFLICT (source, seq) DO NOTHING RETURNING 1",
             r.source, r.seq, r.venue, r.instrument, _utc(r.at),
             [lv.price for lv in r.bids], [lv.size for lv in r.bids],
-            [lv.price for lv in r.asks], [lv.size for lv in r.asks],
+            [lv.price for lv in r.asks], [lv.size for lv in r.asks], _utc_opt(r.venue_at),
         )
         return row is not None
 
@@ -195,26 +213,42 @@ class Batch:
     async def record_risk_event(self, r: RiskEventRecord) -> bool:
         row = await self.conn.fetchval(
             "INSERT INTO risk_events (source, seq, scope, scope_name, state, reason, text, at,"
-            " venue, instrument) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+            " venue, instrument, hold_state) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
             " ON CONFLICT (source, seq) DO NOTHING RETURNING 1",
             r.source, r.seq, r.scope, r.scope_name, r.state, r.reason, r.text, _utc(r.at),
-            r.venue, r.instrument,
+            r.venue, r.instrument, r.hold_state,
         )
         return row is not None
 
     async def record_rebate(self, r: RebateRecord) -> bool:
         row = await self.conn.fetchval(
-            "INSERT INTO rebates (venue, instrument, source, seq, amount, ccy, kind, at)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (source, seq) DO NOTHING RETURNING 1",
+            "INSERT INTO rebates (venue, instrument, source, seq, amount, ccy, kind, at,"
+            " venue_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            " ON CONFLICT (source, seq) DO NOTHING RETURNING 1",
             r.venue, r.instrument, r.source, r.seq, r.amount, r.ccy, r.kind, _utc(r.at),
+            _utc_opt(r.venue_at),
         )
         return row is not None
 
     async def record_alert(self, r: AlertRecord) -> bool:
         row = await self.conn.fetchval(
-            "INSERT INTO alerts (source, seq, kind, severity, text, at, venue, instrument)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (source, seq) DO NOTHING RETURNING 1",
+            "INSERT INTO alerts (source, seq, kind, severity, text, at, venue, instrument,"
+            " venue_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            " ON CONFLICT (source, seq) DO NOTHING RETURNING 1",
             r.source, r.seq, r.kind, r.severity, r.text, _utc(r.at), r.venue, r.instrument,
+            _utc_opt(r.venue_at),
+        )
+        return row is not None
+
+    async def record_resolution(self, r: ResolutionRecord) -> bool:
+        """One resolution per (venue, instrument): False when it is already recorded.
+
+        Only the row: settling positions follows trader's RESOLVE record (the recorder,
+        `settle_resolution`), as the engine's PnL does."""
+        row = await self.conn.fetchval(
+            "INSERT INTO resolutions (venue, instrument, won, at, source, seq)"
+            " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (venue, instrument) DO NOTHING RETURNING 1",
+            r.venue, r.instrument, r.won, _utc(r.at), r.source, r.seq,
         )
         return row is not None
 
@@ -304,6 +338,10 @@ class Store:
         async with self.batch() as b:
             await b.record_alert(r)
 
+    async def record_resolution(self, r: ResolutionRecord) -> bool:
+        async with self.batch() as b:
+            return await b.record_resolution(r)
+
     async def progress(self, source: str) -> int:
         async with self._pool.acquire() as conn:
             return await Batch(conn).progress(source)
@@ -336,6 +374,33 @@ class Bulk:
     fills: list[tuple[int, FillRecord]] = field(default_factory=list)
     risk_events: list[RiskEventRecord] = field(default_factory=list)
     alerts: list[AlertRecord] = field(default_factory=list)
+    instruments: list[InstrumentRow] = field(default_factory=list)
+    # applied after every other row of the bulk: whoever fills a Bulk ends it at a resolve
+    # (the recorder does), so the resolve sees the fills before it and none after it
+    resolves: list[ResolveRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentRow:
+    """An INSTRUMENT journal record: what settling a market needs to know."""
+    venue: str
+    instrument: str
+    market: str
+    kind: int
+    quote_ccy: str
+    usd_rate: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveRow:
+    """A RESOLVE journal record: `instrument` won (pays 1) or lost (pays 0)."""
+    source: str
+    seq: int
+    venue: str
+    instrument: str
+    won: bool
+    at: datetime
 
 
 async def write_bulk(conn: asyncpg.Connection, bulk: Bulk) -> None:
@@ -400,16 +465,99 @@ async def write_bulk(conn: asyncpg.Connection, bulk: Bulk) -> None:
         r_ = bulk.risk_events
         await conn.execute(
             "INSERT INTO risk_events (source, seq, scope, scope_name, state, reason, text, at,"
-            " venue, instrument) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[],"
-            " $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[],"
-            " $10::text[]) ON CONFLICT (source, seq) DO NOTHING",
+            " venue, instrument, hold_state) SELECT * FROM unnest($1::text[], $2::bigint[],"
+            " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],"
+            " $9::text[], $10::text[], $11::text[]) ON CONFLICT (source, seq) DO NOTHING",
             [r.source for r in r_], [r.seq for r in r_], [r.scope for r in r_],
             [r.scope_name for r in r_], [r.state for r in r_], [r.reason for r in r_],
             [r.text for r in r_], [_utc(r.at) for r in r_], [r.venue for r in r_],
-            [r.instrument for r in r_])
+            [r.instrument for r in r_], [r.hold_state for r in r_])
     b = Batch(conn)
+    for ins in bulk.instruments:
+        # a re-registration (new tick or rate) overwrites: the latest rate settles, as in
+        # the engine, which converts with the instrument's current rate
+        await conn.execute(
+            "INSERT INTO instruments (venue, instrument, market, kind, quote_ccy, usd_rate, at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (venue, instrument) DO UPDATE SET"
+            " market = EXCLUDED.market, kind = EXCLUDED.kind, quote_ccy = EXCLUDED.quote_ccy,"
+            " usd_rate = EXCLUDED.usd_rate, at = EXCLUDED.at",
+            ins.venue, ins.instrument, ins.market, ins.kind, ins.quote_ccy, ins.usd_rate,
+            _utc(ins.at))
+    for res in bulk.resolves:
+        warning = await settle_resolution(conn, res)
+        if warning:
+            bulk.alerts.append(AlertRecord(
+                source=f"recorder:{res.source}", seq=res.seq, kind="resolve_incomplete",
+                severity="error", text=warning, at=datetime.now(UTC), venue=res.venue,
+                instrument=res.instrument))
     for a in bulk.alerts:
         await b.record_alert(a)
+
+
+_BINARY = 3   # c/core/instrument.h INSTRUMENT_BINARY
+
+
+async def settle_resolution(conn: asyncpg.Connection, r: ResolveRow) -> str:
+    """A RESOLVE record into the record, exactly as the engine books it.
+
+    c/risk/risk_book.c risk_resolve_market (called by trader's on_resolve, c/app/dispatch.c):
+    the first resolve of a market books every held outcome of it as a fill closing the
+    position at 1 (the winner) or 0 (the others), fee 0, realized PnL in USD at the
+    instrument's rate. The winner is the named
+    outcome if it won, else its complement (the market's other outcome). A later resolve of
+    the same market changes nothing (the engine's `resolved` flag; here the `settlements`
+    row, written in the same transaction as the journal position, so a replayed record is a
+    no-op too). Returns a warning for an alert ('' = none)."""
+    await conn.execute(
+        "INSERT INTO resolutions (venue, instrument, won, at, source, seq)"
+        " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (venue, instrument) DO NOTHING",
+        r.venue, r.instrument, r.won, _utc(r.at), r.source, r.seq)
+    me = await conn.fetchrow(
+        "SELECT market, kind FROM instruments WHERE venue = $1 AND instrument = $2",
+        r.venue, r.instrument)
+    warning = ""
+    rates: dict[str, Decimal] = {}
+    if me is None:
+        # trader journals an instrument before any record naming it; not knowing it means
+        # the record was started after its INSTRUMENT record (a record older than this
+        # table): settle the named outcome alone and say so
+        market = r.instrument
+        rates[r.instrument] = Decimal(1)
+        warning = (f"resolve of {r.instrument}: instrument not in the record, its market's "
+                   "other outcome (if held) is not settled")
+    else:
+        market = me["market"]
+        for row in await conn.fetch(
+                "SELECT instrument, usd_rate FROM instruments WHERE venue = $1 AND market = $2"
+                " ORDER BY instrument", r.venue, market):
+            rates[row["instrument"]] = row["usd_rate"]
+        if me["kind"] != _BINARY:
+            return f"resolve of {r.instrument}: not a binary outcome; nothing settled"
+    others = [i for i in rates if i != r.instrument]
+    winner = r.instrument if r.won else (others[0] if len(others) == 1 else "")
+    first = await conn.fetchval(
+        "INSERT INTO settlements (venue, market, winner, source, seq, at)"
+        " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (venue, market) DO NOTHING RETURNING 1",
+        r.venue, market, winner, r.source, r.seq, _utc(r.at))
+    if first is None:
+        return ""
+    names = list(rates)
+    rows = await conn.fetch(
+        "SELECT instrument, quantity, avg_price, realized_pnl_usd FROM positions"
+        " WHERE venue = $1 AND instrument = ANY($2::text[]) ORDER BY instrument FOR UPDATE",
+        r.venue, names)
+    for row in rows:
+        q = row["quantity"]
+        if q == 0:
+            continue
+        pos = Position(q, row["avg_price"], row["realized_pnl_usd"])
+        settle = Decimal(1) if row["instrument"] == winner else _ZERO
+        new = apply_fill(pos, "sell" if q > 0 else "buy", abs(q), settle, fee=_ZERO,
+                         usd_rate=rates[row["instrument"]])
+        await Batch(conn)._upsert_position(r.venue, row["instrument"], new, r.at)
+    # open orders: the engine frees their reservations, but trader keeps each order (`ctl
+    # orders`) until the venue's cancel report, which closes it here too
+    return warning
 
 
 async def _bulk_positions(conn: asyncpg.Connection, fills: list[FillRecord]) -> None:
