@@ -8,7 +8,7 @@ REL   := build/release
 export SHARED_DIR ?= $(abspath $(CURDIR)/../shared)
 ASAN  := build/asan
 
-.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo chaos clean
+.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo chaos fuzz fuzz-smoke clean
 
 all: trader venv
 
@@ -35,7 +35,7 @@ asan: $(ASAN)/CMakeCache.txt
 	cmake --build $(ASAN) -j$(JOBS)
 
 test: deps all asan
-	$(MAKE) --no-print-directory test-c test-asan lint test-py
+	$(MAKE) --no-print-directory test-c test-asan lint test-py fuzz-smoke
 
 test-c:
 	cd $(REL) && ctest --output-on-failure -j$(JOBS)
@@ -44,7 +44,7 @@ test-asan:
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
 lint:
-	$(VENV)/bin/ruff check python tests/python bench scripts
+	$(VENV)/bin/ruff check python tests/python bench scripts fuzz
 	$(VENV)/bin/mypy
 
 test-py:
@@ -62,6 +62,16 @@ bench: all
 chaos: all
 	CHAOS_ITERATIONS=$${CHAOS_ITERATIONS:-500} CHAOS_SEED=$${CHAOS_SEED:-random} \
 	  TRADER_BIN=$(CURDIR)/bin/trader $(PY) -m pytest -q -s tests/python/record/test_chaos.py
+
+# libFuzzer campaigns (clang, build/fuzz): each target to FUZZ_RUNS executions or FUZZ_SECONDS.
+FUZZ_SECONDS ?= 1800
+FUZZ_RUNS ?= 10000000
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh run
+
+# A few seconds of each fuzz target over its seeds (part of make test).
+fuzz-smoke:
+	FUZZ_SMOKE_SECONDS=5 scripts/fuzz.sh smoke
 
 demo: deps all
 	$(PY) scripts/demo.py

@@ -126,7 +126,7 @@ typedef struct {
     char truncated_reason[192];/* why the first cut record was rejected; "" if clean */
 } journal_open_info;
 
-/* Opens (creating if needed, mode 0640) and verifies the journal at path,
+/* Opens (creating if needed, mode 0600) and verifies the journal at path,
  * recovering a torn tail as described above. opts and info may be NULL.
  * On success *out is a handle positioned after the last valid record. */
 int journal_open(journal **out, const char *path, const journal_options *opts,

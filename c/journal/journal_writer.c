@@ -59,7 +59,7 @@ static int sync_parent_dir(const char *path, char *err, size_t errlen) {
 
 static int open_locked(journal *j, const char *path, int *created, char *err, size_t errlen) {
     *created = 0;
-    j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (j->fd >= 0) {
         *created = 1;
     } else if (errno == EEXIST) {
