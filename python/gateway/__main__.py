@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 def _verb(verb: str, argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog=f"python -m gateway {verb}")
     ap.add_argument("--config", default=DEFAULT_CONFIG)
+    ap.add_argument("--json", action="store_true", help="machine-readable output")
     args = ap.parse_args(argv)
     try:
         cfg = gcfg.load(args.config)
@@ -86,7 +87,12 @@ def _verb(verb: str, argv: list[str]) -> int:
     except (OSError, TimeoutError) as exc:
         print(f"gateway: not running? ({cfg.control.socket}: {exc})", file=sys.stderr)
         return 3
-    print(json.dumps(out, indent=2, default=str))
+    if verb == "status" and not args.json and isinstance(out, dict):
+        from gateway.status_table import render  # noqa: PLC0415
+
+        print(render(out), end="")
+    else:
+        print(json.dumps(out, indent=2, default=str))
     return 0
 
 

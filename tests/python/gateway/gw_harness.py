@@ -218,12 +218,20 @@ class Gateway:
     def verb(self, verb: str) -> dict[str, Any]:
         if self.proc.poll() is not None:
             raise AssertionError(f"gateway exited {self.proc.returncode}: {self.logs()[-2000:]}")
-        out = subprocess.run([PY, "-m", "gateway", verb, "--config", str(self.config)],
+        json_flag = ["--json"] if verb == "status" else []
+        out = subprocess.run([PY, "-m", "gateway", verb, "--config", str(self.config),
+                              *json_flag],
                              capture_output=True, timeout=15, env=self.env, cwd=REPO, check=False)
         if out.returncode != 0:
             return {"error": out.stderr.decode(), "rc": out.returncode}
         res: dict[str, Any] = json.loads(out.stdout)
         return res
+
+    def status_table(self) -> str:
+        """`python -m gateway status` as the operator sees it."""
+        out = subprocess.run([PY, "-m", "gateway", "status", "--config", str(self.config)],
+                             capture_output=True, timeout=15, env=self.env, cwd=REPO, check=True)
+        return out.stdout.decode()
 
     def status(self) -> dict[str, Any]:
         return self.verb("status")

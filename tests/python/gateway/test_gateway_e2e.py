@@ -51,6 +51,12 @@ def test_dry_run_sends_nothing(tmp_path: Path, sim: Sim, trader: Trader) -> None
         assert trader.ctl("orders")["orders"] == []
         records = (tmp_path / "records.jsonl").read_text()
         assert '"type": "OrderRecord"' in records
+        # the operator's view: tables, with the same facts as the JSON
+        table = gw.status_table()
+        assert table.startswith("gateway  mode dry-run  state "), table
+        for title in ("CONNECTIONS", "MARKETS", "POSITIONS (shares)", "OPEN ORDERS"):
+            assert f"\n{title}\n" in table, table
+        assert f"pid {st['pid']}" in table.splitlines()[0]
     finally:
         gw.stop()
     assert sim.stats()["orders"]["received"] == received_before
