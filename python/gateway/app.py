@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -296,6 +295,8 @@ class Gateway:
                 pass
             finally:
                 self._tg = None
+                if isinstance(self.venue, LiveVenue):
+                    await self.venue.close()   # stops the signing process
                 control.close()
                 await self.recorder.close()
                 await self.trader.close()
@@ -305,13 +306,9 @@ class Gateway:
         cfg = self.cfg
         v = cfg.venue
         if self.mode == "live":
-            # signing runs in a worker thread holding the GIL for milliseconds: hand the GIL
-            # back to the event loop every 0.5 ms (default 5 ms) so a market event and the
-            # cancel it triggers are not kept waiting behind a signature
-            sys.setswitchinterval(0.0005)
             # only here: a signer and a client that can send orders
             from gateway.wallet import (  # noqa: PLC0415 - never imported in other modes
-                OrderSigner,
+                SigningPool,
                 address_of,
                 create_or_derive_creds,
             )
@@ -327,8 +324,11 @@ class Gateway:
             self.private = PrivateClob(session, v.clob_url, v.gamma_url, self.address,
                                        self._creds)
             self.public = self.private
-            self.venue = LiveVenue(self.private, OrderSigner(cfg, self._key, self._creds),
-                                   self.metrics.sign.add)
+            # order signing runs in its own process (pure-Python EIP-712, ~13 ms an order):
+            # the event loop never waits for the GIL behind a signature
+            signer = SigningPool(cfg, self._key, self._creds)
+            await signer.start()
+            self.venue = LiveVenue(self.private, signer, self.metrics.sign.add)
             creds = self._creds
             self.user_ws = WsChannel(
                 session, v.ws_user_url, "user",

@@ -201,7 +201,7 @@ class Executor:
                                 tif=o.order_type)
         if not reqs:
             return
-        # cancels first: signing (CPU, in a thread that takes the GIL) must not delay a cancel
+        # cancels first: signing (CPU, in the signing process) must not delay a cancel
         # request that is on its way out; wait (bounded) until those are sent and answered
         if self._cancels_inflight:
             with contextlib.suppress(TimeoutError):

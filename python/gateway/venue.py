@@ -7,10 +7,9 @@ the signer and the private client (both built only in live mode).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from gateway.rest import PrivateClob, RateLimited, VenueError
 
 if TYPE_CHECKING:   # the signer is loaded only in live mode (gateway.app._build)
-    from gateway.wallet import OrderSigner
+    from gateway.wallet import SigningPool
 
 log = logging.getLogger("gateway.venue")
 
@@ -92,24 +91,19 @@ class DryRunVenue:
 
 
 class LiveVenue:
-    """Signed orders to the CLOB (POST /order, batches of up to 15 via POST /orders)."""
+    """Signed orders to the CLOB (POST /order, batches of up to 15 via POST /orders).
+    Signing runs in the wallet's signing process (`gateway.wallet.SigningPool`)."""
 
     name = "live"
 
-    def __init__(self, clob: PrivateClob, signer: OrderSigner,
+    def __init__(self, clob: PrivateClob, signer: SigningPool,
                  on_sign_ns: Callable[[int], None] | None = None) -> None:
         self.clob = clob
         self.signer = signer
         self.on_sign_ns = on_sign_ns
 
-    def _sign(self, r: PlaceRequest) -> dict[str, Any]:
-        t0 = time.perf_counter_ns()
-        body = self.signer.sign_limit(token_id=r.token, side=r.side, price=r.price,
-                                      size=r.size, tick=r.tick, neg_risk=r.neg_risk,
-                                      order_type=r.order_type, post_only=r.post_only)
-        if self.on_sign_ns is not None:
-            self.on_sign_ns(time.perf_counter_ns() - t0)
-        return body
+    async def close(self) -> None:
+        await self.signer.close()
 
     async def place(self, reqs: list[PlaceRequest]) -> list[PlaceResult]:
         out: list[PlaceResult] = []
@@ -119,9 +113,9 @@ class LiveVenue:
 
     async def _place_batch(self, reqs: list[PlaceRequest]) -> list[PlaceResult]:
         out: list[PlaceResult] = []
-        # EIP-712 signing is CPU work (ms with the pure-Python curve): off the event loop, so
-        # a market event that makes a quote stale is not kept waiting behind it
-        signed, failed = await asyncio.to_thread(self._sign_all, reqs)
+        # EIP-712 signing is CPU work (ms with the pure-Python curve): in another process, so
+        # a market event that makes a quote stale never waits for it (not even for the GIL)
+        signed, failed = await self._sign_all(reqs)
         out.extend(failed)
         if not signed:
             return out
@@ -157,15 +151,29 @@ class LiveVenue:
             out.append(PlaceResult(r.cid, False, error="no result in batch reply", unknown=True))
         return out
 
-    def _sign_all(self, reqs: list[PlaceRequest]
-                  ) -> tuple[list[tuple[PlaceRequest, dict[str, Any]]], list[PlaceResult]]:
+    async def _sign_all(self, reqs: list[PlaceRequest]
+                        ) -> tuple[list[tuple[PlaceRequest, dict[str, Any]]], list[PlaceResult]]:
+        from gateway.wallet import OrderFields  # noqa: PLC0415 - live mode only
+
+        try:
+            outcomes = await self.signer.sign([
+                OrderFields(token_id=r.token, side=r.side, price=r.price, size=r.size,
+                            tick=r.tick, neg_risk=r.neg_risk, order_type=r.order_type,
+                            post_only=r.post_only)
+                for r in reqs])
+        except BrokenExecutor:   # the signing process died: nothing is signed or sent
+            log.error("signing process is gone: %d orders not sent", len(reqs))
+            return [], [PlaceResult(r.cid, False, error="not signed: signing process is gone")
+                        for r in reqs]
         signed: list[tuple[PlaceRequest, dict[str, Any]]] = []
         failed: list[PlaceResult] = []
-        for r in reqs:
-            try:
-                signed.append((r, self._sign(r)))
-            except ValueError as exc:
-                failed.append(PlaceResult(r.cid, False, error=f"not signed: {exc}"))
+        for r, o in zip(reqs, outcomes, strict=True):
+            if self.on_sign_ns is not None:
+                self.on_sign_ns(o.sign_ns)
+            if o.body is None:
+                failed.append(PlaceResult(r.cid, False, error=f"not signed: {o.error}"))
+            else:
+                signed.append((r, o.body))
         return signed, failed
 
     async def cancel(self, vois: list[str], trace: Any = None
