@@ -96,6 +96,7 @@ class Gateway:
         self.books: dict[str, Book] = {}
         self.blocks: dict[str, str] = {"startup": "starting"}
         self.trader = TraderLink(cfg.trader, self._trader_changed)
+        self.trader.release_orphans = mode in ("paper", "dry-run")
         # rows carry wall-clock times; a fast-forwarded venue clock is kept beside them
         self.recorder = Recorder(cfg.records.dsn, cfg.records.jsonl,
                                  self.clock.now_ns if self.clock.fast else None)

@@ -72,6 +72,11 @@ class TraderLink:
         self.allow_reducing = False
         self.on_event: Callable[[p.Event], None] = lambda _e: None
         self.on_refprice: Callable[[p.RefPrice], None] = lambda _r: None
+        # Whether reservations a previous gateway process left open in trader can be released
+        # on this process's first connect: true in paper and dry-run, where such orders exist
+        # nowhere (the paper exchange lived in that process; dry-run never sent them).
+        self.release_orphans = False
+        self.orphans_released = 0
 
     # ---- state -----------------------------------------------------------------------
     def usable(self) -> tuple[bool, str]:
@@ -126,6 +131,8 @@ class TraderLink:
                     for inst in list(self.instruments.values()):
                         await client.register_instrument(inst)
                     await client.subscribe(("state", "refprice", "events"))
+                    if self.connects == 1 and self.release_orphans:
+                        await self._release_orphans(client)
                 except (TraderGone, TraderError) as exc:
                     log.error("trader session setup failed: %s", exc)
                     await client.close()
@@ -137,6 +144,21 @@ class TraderLink:
                 self.on_change("trader connected")
                 await client.wait_gone()
                 await asyncio.sleep(self.cfg.reconnect_s)
+
+    async def _release_orphans(self, client: TraderClient) -> None:
+        """Before this process places anything, every open Polymarket reservation in trader
+        was left by an earlier gateway process (killed, crashed). Without this they would
+        hold exposure and position slots in trader forever."""
+        listing = await client.query("orders")
+        for o in listing.get("orders", []):
+            if o.get("venue") != "polymarket":
+                continue
+            await client.report(res=int(o["res"]), kind="cancel", ts=time.time_ns(),
+                                reason="gateway restarted: the order of its previous run "
+                                       "no longer exists (paper/dry-run)")
+            self.orphans_released += 1
+            log.warning("released reservation %s (%s) left by a previous gateway run",
+                        o["res"], o.get("cid"))
 
     async def close(self) -> None:
         if self.client is not None:

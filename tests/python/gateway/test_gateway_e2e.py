@@ -228,3 +228,33 @@ def test_fill_during_user_channel_outage_booked_once(tmp_path: Path, sim: Sim,
         assert len(fills) == 1 and Decimal(fills[0]["quantity"]) == 5
     finally:
         gw.stop()
+
+
+def test_paper_gateway_kill9_restart_releases_its_orphaned_reservations(
+        tmp_path: Path, sim: Sim, trader: Trader) -> None:
+    """A paper gateway killed -9 leaves reservations in trader for orders that existed only
+    in its memory; the next gateway process releases them before it quotes (found by the
+    whole-stack chaos driver: they used to stay open forever)."""
+    market = sim.fee_free_market()
+    make_book(sim, market)
+    cfg = _cfg(tmp_path, trader, market)
+
+    def poly_orders() -> list[dict[str, Any]]:
+        return [o for o in trader.ctl("orders")["orders"] if o["venue"] == "polymarket"]
+
+    gw = Gateway(tmp_path, cfg, sim, "paper")
+    try:
+        first = wait_for(lambda: len(poly_orders()) >= 2 and poly_orders(), 20)
+        gw.kill9()
+    finally:
+        gw.stop()
+    assert {o["res"] for o in poly_orders()} >= {o["res"] for o in first}  # left behind
+    gw2 = Gateway(tmp_path, cfg, sim, "paper")
+    try:
+        old = {o["res"] for o in first}
+        wait_for(lambda: not old & {o["res"] for o in poly_orders()}, 20)
+        assert "left by a previous gateway run" in gw2.logs()
+        # and the new process quotes again with fresh reservations
+        wait_for(lambda: len(poly_orders()) >= 2, 20)
+    finally:
+        gw2.stop()
