@@ -8,7 +8,7 @@ REL   := build/release
 export SHARED_DIR ?= $(abspath $(CURDIR)/../shared)
 ASAN  := build/asan
 
-.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo chaos fuzz fuzz-smoke clean
+.PHONY: all deps venv trader asan test test-c test-asan test-py lint bench demo chaos soak fuzz fuzz-smoke clean
 
 all: trader venv
 
@@ -58,10 +58,19 @@ test-py:
 bench: all
 	$(PY) bench/run.py --out build/bench.json
 
-# The record's chaos test at length: trader, recorder, Postgres and Redis killed -9 at random.
+# Chaos at length: the record's test (trader, recorder, Postgres, Redis killed -9 at random on
+# the paper venue), then the whole stack on the simulators (python -m stack.chaos: CHAOS_RUNS
+# seeded runs with kills, stops, faults; invariants after each; build/chaos/runs.jsonl).
 chaos: all
 	CHAOS_ITERATIONS=$${CHAOS_ITERATIONS:-500} CHAOS_SEED=$${CHAOS_SEED:-random} \
 	  TRADER_BIN=$(CURDIR)/bin/trader $(PY) -m pytest -q -s tests/python/record/test_chaos.py
+	PYTHONPATH=$(CURDIR)/python $(PY) -m stack.chaos --runs $${CHAOS_RUNS:-100} --seconds 30 \
+	  --trader-bin $(CURDIR)/bin/trader --out build/chaos
+
+# One hour of the demo stack at fast-forward, RSS and fds of every process (build/soak).
+soak: all
+	PYTHONPATH=$(CURDIR)/python $(PY) -m stack.soak --minutes $${SOAK_MINUTES:-60} \
+	  --trader-bin $(CURDIR)/bin/trader --out build/soak
 
 # libFuzzer campaigns (clang, build/fuzz): each target to FUZZ_RUNS executions or FUZZ_SECONDS.
 FUZZ_SECONDS ?= 1800
