@@ -74,7 +74,7 @@ from typing import Any
 import msgpack
 
 from stack.configs import REPO
-from stack.procs import StackError, wait_for
+from stack.procs import StackError, stop_on_signals, wait_for
 from stack.runner import Stack, StackOptions
 
 RESTARTABLE = ("trader", "gateway", "recorder")
@@ -391,7 +391,11 @@ class Run:
             return all(s["connections"].get(v, {}).get("state") == "UP"
                        for v in ("binance", "ibkr"))
 
-        wait_for("trader UP on both venues", up, 60.0, interval=0.3)
+        # 150 s: a restarted trader that ignored the Retry-After of its predecessor gets a
+        # 418 IP ban of about 2 minutes from the simulator (seed 13), as from the venue
+        t_up = time.monotonic()
+        wait_for("trader UP on both venues", up, 150.0, interval=0.3)
+        self.res.figures["up_wait_s"] = round(time.monotonic() - t_up, 1)
         self.ctl("kill", "chaos: quiesce")
         try:
             wait_for("trader flat after the kill",
@@ -757,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--summarize", type=Path, default=None,
                     help="print the Markdown summary of an existing runs.jsonl and exit")
     a = ap.parse_args(argv)
+    stop_on_signals()
     if a.summarize is not None:
         print(summarize(a.summarize))
         return 0

@@ -152,3 +152,14 @@ def ready_line(path: Path) -> dict[str, Any] | None:
             if isinstance(doc, dict) and doc.get("ready") is True:
                 return doc
     return None
+
+
+def _interrupt(_sig: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the program through its `finally`s, so the stack of the
+    current run is stopped (a background job starts with SIGINT ignored: set it again)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)

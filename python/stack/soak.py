@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from stack.configs import REPO, STACK_RISK
-from stack.procs import StackError
+from stack.procs import StackError, stop_on_signals
 from stack.runner import Stack, StackOptions
 
 PARTS = ("trader", "recorder", "gateway", "sim_binance", "sim_ibkr", "sim_polymarket",
@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--table", type=Path, default=None,
                     help="print the curves of an existing soak.csv as Markdown and exit")
     a = ap.parse_args(argv)
+    stop_on_signals()
     if a.table is not None:
         print(curve_table(a.table))
         return 0
